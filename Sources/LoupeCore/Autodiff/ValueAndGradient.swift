@@ -1,0 +1,40 @@
+/// The value of `body` and its gradient with respect to each of `parameters`.
+///
+/// `body` receives tracked copies of `parameters` (same values) and must compute its result from
+/// them; the result must have one element (a loss). The gradients come back in the order of
+/// `parameters`, each shaped like its parameter; a parameter the result does not depend on gets
+/// zeros. Everything recorded is released on return.
+///
+/// ```swift
+/// let (loss, grads) = try valueAndGradient(at: [w, b]) { p in
+///     try softmaxCrossEntropy(logits: x.matmul(p[0]) + p[1], labels: labels)
+/// }
+/// ```
+public func valueAndGradient(
+    at parameters: [Tensor], of body: ([Tensor]) throws -> Tensor
+) throws -> (value: Tensor, gradients: [Tensor]) {
+    flushDenormals()
+    let tape = Tape()
+    let tracked = parameters.map { tape.leaf($0) }
+    let value = try Tape.$current.withValue(tape) { try body(tracked) }
+    guard value.count == 1 else {
+        throw LoupeError.shapeMismatch(op: "valueAndGradient",
+                                       message: "the function must return one element (a loss), got shape \(describe(value.shape))")
+    }
+    if let node = tape.node(of: value) {
+        tape.backpropagate(from: node, seed: 1)
+    }
+    let gradients = zip(parameters, tracked).map { parameter, leaf -> Tensor in
+        if let node = tape.node(of: leaf), let g = tape.gradientStorage(of: node) {
+            return Tensor(shape: parameter.shape, storage: g)
+        }
+        return Tensor.zeros(parameter.shape)
+    }
+    return (value.detached, gradients)
+}
+
+/// Runs `body` without recording anything, even inside `valueAndGradient`: evaluation, probes
+/// and visualizations that must not grow the tape.
+public func withoutRecording<R>(_ body: () throws -> R) rethrows -> R {
+    try Tape.$current.withValue(nil) { try body() }
+}

@@ -1,0 +1,68 @@
+#if canImport(Accelerate)
+import Accelerate
+#else
+import CBLAS
+#endif
+
+/// C = alpha · op(A) · op(B) + beta · C, row-major, computed by single-threaded BLAS calls on
+/// fixed blocks of C's rows (or columns when C has few rows) run in parallel.
+///
+/// The split depends only on the shapes, never on the thread count, and never cuts the K sum, so
+/// results are bit-identical however many threads run. Shapes: op(A) [m, k], op(B) [k, n], C [m, n];
+/// A is stored [m, k] (or [k, m] when `transposeA`), B [k, n] (or [n, k] when `transposeB`).
+public func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+                 alpha: Float = 1, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+                 beta: Float = 0, c: UnsafeMutablePointer<Float>) {
+    BLAS.configure()
+    if m == 0 || n == 0 { return }
+    let lda = transposeA ? m : k, ldb = transposeB ? k : n, ldc = n
+    let flops = 2 * m * n * k
+    // Below ~2 MFLOP a parallel split costs more than it saves.
+    let parts = flops < (1 << 21) ? 1 : gemmParts
+    let splitRows = m >= n || m >= parts * 16
+    let pa = SendablePointer(a), pb = SendablePointer(b), pc = SendablePointer(c)
+    parallelFor(parts) { part in
+        if splitRows {
+            let r = chunkRange(part, of: parts, total: m)
+            if r.isEmpty { return }
+            let aOffset = transposeA ? r.lowerBound : r.lowerBound * lda
+            sgemm(transposeA, transposeB, r.count, n, k, alpha, pa.pointer + aOffset, lda,
+                  pb.pointer, ldb, beta, pc.pointer + r.lowerBound * ldc, ldc)
+        } else {
+            let r = chunkRange(part, of: parts, total: n)
+            if r.isEmpty { return }
+            let bOffset = transposeB ? r.lowerBound * ldb : r.lowerBound
+            sgemm(transposeA, transposeB, m, r.count, k, alpha, pa.pointer, lda,
+                  pb.pointer + bOffset, ldb, beta, pc.pointer + r.lowerBound, ldc)
+        }
+    }
+}
+
+/// Products are cut into this many blocks: fixed, so bits never depend on the machine's cores.
+/// Two matches this project's 2-core machines; more blocks would only add overhead there.
+let gemmParts = 2
+
+@inline(__always)
+private func sgemm(_ ta: Bool, _ tb: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
+                   _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+                   _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+                Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+}
+
+/// The naive triple loop, in Double, for tests: same contract as `gemm`.
+public func gemmReference(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+                          alpha: Float = 1, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+                          beta: Float = 0, c: UnsafeMutablePointer<Float>) {
+    for i in 0..<m {
+        for j in 0..<n {
+            var sum = 0.0
+            for p in 0..<k {
+                let av = transposeA ? a[p * m + i] : a[i * k + p]
+                let bv = transposeB ? b[j * k + p] : b[p * n + j]
+                sum += Double(av) * Double(bv)
+            }
+            c[i * n + j] = Float(Double(alpha) * sum + (beta == 0 ? 0 : Double(beta) * Double(c[i * n + j])))
+        }
+    }
+}
