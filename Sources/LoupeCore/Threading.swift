@@ -59,3 +59,16 @@ func chunkRange(_ part: Int, of parts: Int, total: Int) -> Range<Int> {
     let start = part * base + min(part, extra)
     return start..<(start + base + (part < extra ? 1 : 0))
 }
+
+/// Runs `body` over `0..<total` cut into contiguous ranges of at least `grain` elements, one per
+/// thread at most. For elementwise work whose result does not depend on how it is cut.
+@inlinable
+public func parallelRanges(_ total: Int, grain: Int = 1 << 15, _ body: @Sendable (Range<Int>) -> Void) {
+    let parts = max(1, min(computeThreads, total / max(grain, 1)))
+    if parts == 1 {
+        flushDenormals()
+        body(0..<total)
+        return
+    }
+    parallelFor(parts) { body(chunkRange($0, of: parts, total: total)) }
+}

@@ -1,0 +1,59 @@
+import Foundation
+
+/// Elementwise activations and functions, each with its pullback. Pullbacks use the saved output
+/// where the derivative is a function of it (relu, tanh, sigmoid, exp), the input otherwise (log).
+
+/// y = f(x) elementwise with a pullback dx += dy · g(x, y).
+private func unary(_ x: Tensor, forward: @escaping @Sendable (SIMD16<Float>) -> SIMD16<Float>,
+                   derivative: @escaping (_ x: Float, _ y: Float) -> Float) -> Tensor {
+    let out = Tensor(uninitializedShape: x.shape)
+    vectorMap(x.storage.pointer, out.storage.pointer, x.count, forward)
+    return Tensor.record(out, input: x) { backward, dx in
+        let dy = backward.dy, xs = x.storage.pointer, ys = out.storage.pointer
+        for i in 0..<x.count { dx[i] += dy[i] * derivative(xs[i], ys[i]) }
+    }
+}
+
+/// max(x, 0). The derivative at 0 is taken as 0, as TensorFlow and PyTorch do.
+public func relu(_ x: Tensor) -> Tensor {
+    let out = Tensor(uninitializedShape: x.shape)
+    let px = SendablePointer(x.storage.pointer), py = SendablePointer(out.storage.pointer)
+    parallelRanges(x.count) { r in
+        let x = px.pointer, y = py.pointer
+        for i in r { y[i] = x[i] > 0 ? x[i] : 0 }
+    }
+    return Tensor.record(out, input: x) { backward, dx in
+        let dy = backward.dy, ys = out.storage.pointer
+        let pdx = SendablePointer(dx), pdy = SendablePointer(dy), py = SendablePointer(ys)
+        parallelRanges(x.count) { r in
+            for i in r where py.pointer[i] > 0 { pdx.pointer[i] += pdy.pointer[i] }
+        }
+    }
+}
+
+/// Hyperbolic tangent; derivative 1 − y².
+public func tanh(_ x: Tensor) -> Tensor {
+    unary(x, forward: VectorMath.tanh) { _, y in 1 - y * y }
+}
+
+/// Logistic sigmoid 1 / (1 + e⁻ˣ); derivative y (1 − y).
+public func sigmoid(_ x: Tensor) -> Tensor {
+    unary(x, forward: VectorMath.sigmoid) { _, y in y * (1 - y) }
+}
+
+/// eˣ; derivative y.
+public func exp(_ x: Tensor) -> Tensor {
+    unary(x, forward: VectorMath.exp) { _, y in y }
+}
+
+/// Natural logarithm (NaN below 0, −∞ at 0); derivative 1 / x.
+public func log(_ x: Tensor) -> Tensor {
+    let out = Tensor(uninitializedShape: x.shape)
+    let xs = x.storage.pointer, ys = out.storage.pointer
+    for i in 0..<x.count { ys[i] = Foundation.log(xs[i]) }
+    return Tensor.record(out, input: x) { backward, dx in
+        // Pointers are taken inside pullbacks so that the closure owns the tensors it reads.
+        let dy = backward.dy, xs = x.storage.pointer
+        for i in 0..<x.count { dx[i] += dy[i] / xs[i] }
+    }
+}
