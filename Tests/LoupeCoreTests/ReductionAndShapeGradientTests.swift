@@ -86,3 +86,13 @@ import Testing
         #expect(throws: LoupeError.self) { try valueAndGradient(at: [a]) { p in p[0] * 2 } }
     }
 }
+
+@Suite struct SeededGradientTests {
+    @Test func seedGivesTheVectorJacobianProduct() throws {
+        let x = random([2, 3], seed: 30), seed = random([2, 3], seed: 31)
+        let (_, viaSeed) = try valueAndGradient(at: [x], seed: seed) { p in tanh(p[0]) }
+        let (_, viaSum) = try valueAndGradient(at: [x]) { p in sum(try tanh(p[0]) * seed) }
+        expectClose(viaSeed[0].scalars, viaSum[0].scalars, absoluteTolerance: 1e-6)
+        #expect(throws: LoupeError.self) { try valueAndGradient(at: [x], seed: Tensor.zeros([3])) { p in p[0] * 2 } }
+    }
+}

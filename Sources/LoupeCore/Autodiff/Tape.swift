@@ -59,9 +59,9 @@ final class Tape: @unchecked Sendable {
 
     /// Runs the pullbacks from `node` backwards, seeding its gradient with `seed`. Each node's
     /// gradient and pullback (with the tensors it captured) are released once used.
-    func backpropagate(from node: Int, seed: Float) {
-        let g = gradient(of: node)
-        for i in 0..<nodes[node].count { g[i] += seed }
+    func backpropagate(from node: Int, seed: Tensor) {
+        let g = gradient(of: node), s = seed.storage.pointer
+        for i in 0..<nodes[node].count { g[i] += s[i] }
         var index = node
         while index >= 0 {
             if let pullback = nodes[index].pullback {
