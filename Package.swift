@@ -25,6 +25,7 @@ let package = Package(
     products: [
         .library(name: "LoupeCore", targets: ["LoupeCore"]),
         .library(name: "LoupeData", targets: ["LoupeData"]),
+        .library(name: "LoupeNN", targets: ["LoupeNN"]),
         .executable(name: "loupe-example", targets: ["LoupeExample"]),
         .executable(name: "loupe-bench", targets: ["LoupeBench"]),
     ],
@@ -39,10 +40,12 @@ let package = Package(
             linkerSettings: blasLinker
         ),
         .target(name: "LoupeData", dependencies: ["LoupeCore", "CPNG", "CZlib"]),
+        .target(name: "LoupeNN", dependencies: ["LoupeCore"]),
         .executableTarget(name: "LoupeExample", dependencies: ["LoupeCore"]),
-        .executableTarget(name: "LoupeBench", dependencies: ["LoupeCore"]),
+        .executableTarget(name: "LoupeBench", dependencies: ["LoupeCore", "LoupeNN"]),
         .testTarget(name: "LoupeCoreTests", dependencies: ["LoupeCore"]),
         .testTarget(name: "LoupeDataTests", dependencies: ["LoupeData"]),
+        .testTarget(name: "LoupeNNTests", dependencies: ["LoupeNN", "LoupeData"]),
     ],
     swiftLanguageModes: [.v6]
 )
