@@ -1,16 +1,22 @@
-// loupe-bench: speed figures for Loupe's kernels, in release builds only.
+// loupe-bench: speed figures for Loupe, in release builds only.
 //
-//   swift run -c release loupe-bench [--repeats N]
+//   swift run -c release loupe-bench [--kernels] [--workloads a,b] [--json] [--repeats N]
 //
-// Prints this machine's sgemm GFLOP/s at 1024³ (the ceiling), then forward and backward time and
-// GFLOP/s of the reference CNN's two convolutions at batch 50 (EXPERIMENTS.md part 1), and the
-// ratio of conv2's forward+backward rate to the ceiling (target ≥ 60%). Each kernel's output is
+// --kernels: this machine's sgemm GFLOP/s at 1024³ (the ceiling), then forward and backward time
+// and GFLOP/s of the reference CNN's two convolutions at batch 50 (EXPERIMENTS.md part 1), and
+// conv2's forward+backward rate as a share of the ceiling (target ≥ 60%). Each kernel's output is
 // checked against a direct computation before it is timed.
+// Workloads (the same models and shapes as benchmarks/*_reference.py): median milliseconds per
+// training step and the peak resident memory of a process that ran only that workload.
+// With neither flag, both are printed.
 import Foundation
 import LoupeCore
 
 struct Options {
     var repeats = 30
+    var kernels = false
+    var json = false
+    var workloads: [String]?
     init(_ arguments: [String]) throws {
         var rest = arguments.dropFirst()
         while let flag = rest.popFirst() {
@@ -20,8 +26,19 @@ struct Options {
                     throw LoupeError.invalidArgument(name: "--repeats", message: "needs a positive integer")
                 }
                 repeats = value
+            case "--kernels": kernels = true
+            case "--json": json = true
+            case "--workloads":
+                guard let list = rest.popFirst() else {
+                    throw LoupeError.invalidArgument(name: "--workloads", message: "needs a comma-separated list: \(Workload.names.joined(separator: ", "))")
+                }
+                let names = list.split(separator: ",").map(String.init)
+                if let unknown = names.first(where: { !Workload.names.contains($0) }) {
+                    throw LoupeError.invalidArgument(name: "--workloads", message: "unknown workload \(unknown); known: \(Workload.names.joined(separator: ", "))")
+                }
+                workloads = names
             case "--help", "-h":
-                print("usage: loupe-bench [--repeats N]")
+                print("usage: loupe-bench [--kernels] [--workloads \(Workload.names.joined(separator: ","))] [--json] [--repeats N]")
                 exit(0)
             default:
                 throw LoupeError.invalidArgument(name: flag, message: "unknown flag (try --help)")
@@ -73,6 +90,17 @@ func verify(_ y: Tensor, _ x: Tensor, _ w: Tensor, name: String) throws {
 
 func run() throws {
     let options = try Options(CommandLine.arguments)
+    let showKernels = options.kernels || (options.workloads == nil && !options.json)
+    if showKernels && !options.json { try kernels(options) }
+    let selected = options.workloads ?? ((options.kernels && !options.json) ? [] : Workload.names)
+    if selected.count == 1 {
+        try Workload.run(selected[0], repeats: options.repeats, json: options.json)
+    } else if !selected.isEmpty {
+        try Workload.runEachInItsOwnProcess(selected, repeats: options.repeats, json: options.json)
+    }
+}
+
+func kernels(_ options: Options) throws {
     let blas = BLAS.configure()
     print("Loupe kernels — \(computeThreads) threads, BLAS \(blas.library) \(blas.initialCore.isEmpty ? "" : "kernels \(blas.initialCore) → \(blas.core)")")
     print("median of \(options.repeats) runs\n")

@@ -38,6 +38,16 @@ public func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
     }
 }
 
+/// C = alpha · op(A) · op(B) + beta · C on the calling thread only: for callers that already run
+/// in parallel (tiled convolution). Same layout contract as `gemm`.
+public func gemmSerial(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+                       alpha: Float = 1, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+                       beta: Float = 0, c: UnsafeMutablePointer<Float>) {
+    BLAS.configure()
+    if m == 0 || n == 0 { return }
+    sgemm(transposeA, transposeB, m, n, k, alpha, a, transposeA ? m : k, b, transposeB ? k : n, beta, c, n)
+}
+
 /// Products are cut into this many blocks: fixed, so bits never depend on the machine's cores.
 /// Two matches this project's 2-core machines; more blocks would only add overhead there.
 let gemmParts = 2

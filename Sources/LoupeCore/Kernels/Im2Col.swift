@@ -53,16 +53,19 @@ public struct WindowGeometry: Sendable, Equatable {
 
 /// Copies every input patch into a row of `cols`, zeros where the window hangs over the padding.
 /// Each kernel row of a patch is one contiguous run of the input (kx·c floats), copied in bulk.
-// x: [n, h, w, c]  cols: [n*oh*ow, kh*kw*c]; images `images` only.
+// x: [n, h, w, c]  cols: [n*oh*ow, kh*kw*c]; images `images` only. With `firstRow` 0, the rows
+// of `cols` start at the first of `images` (a tile's own column matrix); with nil, at image 0.
 @inlinable
-func im2col(_ g: WindowGeometry, _ x: UnsafePointer<Float>, _ cols: UnsafeMutablePointer<Float>, images: Range<Int>) {
+func im2col(_ g: WindowGeometry, _ x: UnsafePointer<Float>, _ cols: UnsafeMutablePointer<Float>, images: Range<Int>,
+            firstRow: Int? = nil) {
     let (h, w, c, kh, kw) = (g.height, g.width, g.channels, g.kernelHeight, g.kernelWidth)
     let (oh, ow, sh, sw) = (g.outputHeight, g.outputWidth, g.strideHeight, g.strideWidth)
     let patch = g.patchSize, rowWidth = kw &* c
+    let rowBase = firstRow == nil ? 0 : images.lowerBound
     for b in images {
         for oy in 0..<oh {
             for ox in 0..<ow {
-                let row = cols + ((b &* oh &+ oy) &* ow &+ ox) &* patch
+                let row = cols + (((b &- rowBase) &* oh &+ oy) &* ow &+ ox) &* patch
                 let ix0 = ox &* sw &- g.padLeft
                 let kx0 = max(0, -ix0), kx1 = min(kw, w &- ix0)
                 for ky in 0..<kh {
@@ -84,16 +87,18 @@ func im2col(_ g: WindowGeometry, _ x: UnsafePointer<Float>, _ cols: UnsafeMutabl
 
 /// The adjoint of `im2col`: adds every row of `cols` back onto the input positions it was copied
 /// from (padding taps are dropped). Accumulates into `x`.
-// cols: [n*oh*ow, kh*kw*c]  x: [n, h, w, c]; images `images` only.
+// cols: [n*oh*ow, kh*kw*c]  x: [n, h, w, c]; images `images` only; `firstRow` as in im2col.
 @inlinable
-func col2im(_ g: WindowGeometry, _ cols: UnsafePointer<Float>, _ x: UnsafeMutablePointer<Float>, images: Range<Int>) {
+func col2im(_ g: WindowGeometry, _ cols: UnsafePointer<Float>, _ x: UnsafeMutablePointer<Float>, images: Range<Int>,
+            firstRow: Int? = nil) {
     let (h, w, c, kh, kw) = (g.height, g.width, g.channels, g.kernelHeight, g.kernelWidth)
     let (oh, ow, sh, sw) = (g.outputHeight, g.outputWidth, g.strideHeight, g.strideWidth)
     let patch = g.patchSize, rowWidth = kw &* c
+    let rowBase = firstRow == nil ? 0 : images.lowerBound
     for b in images {
         for oy in 0..<oh {
             for ox in 0..<ow {
-                let row = cols + ((b &* oh &+ oy) &* ow &+ ox) &* patch
+                let row = cols + (((b &- rowBase) &* oh &+ oy) &* ow &+ ox) &* patch
                 let ix0 = ox &* sw &- g.padLeft
                 let kx0 = max(0, -ix0), kx1 = min(kw, w &- ix0)
                 if kx0 >= kx1 { continue }

@@ -24,9 +24,11 @@ func maxPoolForward(_ g: WindowGeometry, _ x: UnsafePointer<Float>, _ y: UnsafeM
                     for ix in ix0..<ix1 where iy != iy0 || ix != ix0 {
                         let base = ((b &* h &+ iy) &* w &+ ix) &* c
                         let src = x + base
-                        for ch in 0..<c where src[ch] > out[ch] {
-                            out[ch] = src[ch]
-                            sw[ch] = Int32(truncatingIfNeeded: base &+ ch)
+                        let base32 = Int32(truncatingIfNeeded: base)
+                        for ch in 0..<c {  // branchless selects: vectorises
+                            let v = src[ch], better = v > out[ch]
+                            out[ch] = better ? v : out[ch]
+                            sw[ch] = better ? base32 &+ Int32(truncatingIfNeeded: ch) : sw[ch]
                         }
                     }
                 }

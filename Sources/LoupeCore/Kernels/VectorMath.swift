@@ -79,13 +79,17 @@ enum VectorMath {
     }
 }
 
-/// y = f(x) elementwise over `count` floats, in parallel for large buffers.
-@inlinable
-func vectorMap(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ count: Int,
-               _ f: @escaping @Sendable (SIMD16<Float>) -> SIMD16<Float>) {
+/// A vectorised elementwise function as a type, so `vectorMap` is specialised for it.
+protocol VectorFunction { static func apply(_ x: SIMD16<Float>) -> SIMD16<Float> }
+enum ExpFunction: VectorFunction { @inline(__always) static func apply(_ x: SIMD16<Float>) -> SIMD16<Float> { VectorMath.exp(x) } }
+enum TanhFunction: VectorFunction { @inline(__always) static func apply(_ x: SIMD16<Float>) -> SIMD16<Float> { VectorMath.tanh(x) } }
+enum SigmoidFunction: VectorFunction { @inline(__always) static func apply(_ x: SIMD16<Float>) -> SIMD16<Float> { VectorMath.sigmoid(x) } }
+
+/// y = F(x) elementwise over `count` floats, in parallel for large buffers.
+func vectorMap<F: VectorFunction>(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ count: Int, _ function: F.Type) {
     let px = SendablePointer(x), py = SendablePointer(y)
     parallelRanges(count) { r in
-        VectorMath.map(px.pointer + r.lowerBound, py.pointer + r.lowerBound, r.count, f)
+        VectorMath.map(px.pointer + r.lowerBound, py.pointer + r.lowerBound, r.count, F.apply)
     }
 }
 

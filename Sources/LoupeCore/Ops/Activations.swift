@@ -4,10 +4,10 @@ import Foundation
 /// where the derivative is a function of it (relu, tanh, sigmoid, exp), the input otherwise (log).
 
 /// y = f(x) elementwise with a pullback dx += dy · g(x, y).
-private func unary(_ x: Tensor, forward: @escaping @Sendable (SIMD16<Float>) -> SIMD16<Float>,
-                   derivative: @escaping (_ x: Float, _ y: Float) -> Float) -> Tensor {
+private func unary<F: VectorFunction>(_ x: Tensor, forward: F.Type,
+                                       derivative: @escaping (_ x: Float, _ y: Float) -> Float) -> Tensor {
     let out = Tensor(uninitializedShape: x.shape)
-    vectorMap(x.storage.pointer, out.storage.pointer, x.count, forward)
+    vectorMap(x.storage.pointer, out.storage.pointer, x.count, F.self)
     return Tensor.record(out, input: x) { backward, dx in
         let dy = backward.dy, xs = x.storage.pointer, ys = out.storage.pointer
         for i in 0..<x.count { dx[i] += dy[i] * derivative(xs[i], ys[i]) }
@@ -26,24 +26,25 @@ public func relu(_ x: Tensor) -> Tensor {
         let dy = backward.dy, ys = out.storage.pointer
         let pdx = SendablePointer(dx), pdy = SendablePointer(dy), py = SendablePointer(ys)
         parallelRanges(x.count) { r in
-            for i in r where py.pointer[i] > 0 { pdx.pointer[i] += pdy.pointer[i] }
+            let dx = pdx.pointer, dy = pdy.pointer, y = py.pointer
+            for i in r { dx[i] += y[i] > 0 ? dy[i] : 0 }  // branchless: vectorises
         }
     }
 }
 
 /// Hyperbolic tangent; derivative 1 − y².
 public func tanh(_ x: Tensor) -> Tensor {
-    unary(x, forward: VectorMath.tanh) { _, y in 1 - y * y }
+    unary(x, forward: TanhFunction.self) { _, y in 1 - y * y }
 }
 
 /// Logistic sigmoid 1 / (1 + e⁻ˣ); derivative y (1 − y).
 public func sigmoid(_ x: Tensor) -> Tensor {
-    unary(x, forward: VectorMath.sigmoid) { _, y in y * (1 - y) }
+    unary(x, forward: SigmoidFunction.self) { _, y in y * (1 - y) }
 }
 
 /// eˣ; derivative y.
 public func exp(_ x: Tensor) -> Tensor {
-    unary(x, forward: VectorMath.exp) { _, y in y }
+    unary(x, forward: ExpFunction.self) { _, y in y }
 }
 
 /// Natural logarithm (NaN below 0, −∞ at 0); derivative 1 / x.

@@ -49,24 +49,31 @@ struct BroadcastLayout {
 
 enum BinaryKind { case add, subtract, multiply, divide }
 
-/// out = f(a, b) over a broadcast layout. Separate loops per layout keep each one a simple
+/// An elementwise binary function as a type, so the loops below are specialised and inlined for
+/// each one (a closure would cost a call per element).
+protocol BinaryFunction { static func apply(_ a: Float, _ b: Float) -> Float }
+enum AddFunction: BinaryFunction { @inline(__always) static func apply(_ a: Float, _ b: Float) -> Float { a + b } }
+enum SubtractFunction: BinaryFunction { @inline(__always) static func apply(_ a: Float, _ b: Float) -> Float { a - b } }
+enum MultiplyFunction: BinaryFunction { @inline(__always) static func apply(_ a: Float, _ b: Float) -> Float { a * b } }
+enum DivideFunction: BinaryFunction { @inline(__always) static func apply(_ a: Float, _ b: Float) -> Float { a / b } }
+
+/// out = F(a, b) over a broadcast layout. Separate loops per layout keep each one a simple
 /// vectorisable stream.
-@inline(__always)
-private func binaryForward(_ layout: BroadcastLayout, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
-                           _ out: UnsafeMutablePointer<Float>, _ f: @escaping @Sendable (Float, Float) -> Float) {
+private func binaryForward<F: BinaryFunction>(_ layout: BroadcastLayout, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                                              _ out: UnsafeMutablePointer<Float>, _ function: F.Type) {
     let pa = SendablePointer(a), pb = SendablePointer(b), po = SendablePointer(out)
     let (ra, rb, inner) = (layout.a, layout.b, layout.inner)
     parallelRanges(layout.count) { r in
         let a = pa.pointer, b = pb.pointer, out = po.pointer
         switch (ra, rb) {
         case (.full, .full):
-            for i in r { out[i] = f(a[i], b[i]) }
+            for i in r { out[i] = F.apply(a[i], b[i]) }
         case (.full, .scalar):
             let s = b[0]
-            for i in r { out[i] = f(a[i], s) }
+            for i in r { out[i] = F.apply(a[i], s) }
         case (.scalar, .full):
             let s = a[0]
-            for i in r { out[i] = f(s, b[i]) }
+            for i in r { out[i] = F.apply(s, b[i]) }
         case (.full, .trailing), (.trailing, .full):
             // Ranges may start mid-row: walk rows with a column offset.
             var i = r.lowerBound
@@ -75,10 +82,10 @@ private func binaryForward(_ layout: BroadcastLayout, _ a: UnsafePointer<Float>,
                 let end = min(r.upperBound, i - column + inner)
                 if ra == .full {
                     let row = b - column
-                    for j in i..<end { out[j] = f(a[j], row[j - i + column]) }
+                    for j in i..<end { out[j] = F.apply(a[j], row[j - i + column]) }
                 } else {
                     let row = a - column
-                    for j in i..<end { out[j] = f(row[j - i + column], b[j]) }
+                    for j in i..<end { out[j] = F.apply(row[j - i + column], b[j]) }
                 }
                 i = end
             }
@@ -114,10 +121,10 @@ func binary(_ kind: BinaryKind, _ op: String, _ a: Tensor, _ b: Tensor) throws -
     let out = Tensor(uninitializedShape: layout.shape)
     let pa = a.storage.pointer, pb = b.storage.pointer, po = out.storage.pointer
     switch kind {
-    case .add: binaryForward(layout, pa, pb, po) { $0 + $1 }
-    case .subtract: binaryForward(layout, pa, pb, po) { $0 - $1 }
-    case .multiply: binaryForward(layout, pa, pb, po) { $0 * $1 }
-    case .divide: binaryForward(layout, pa, pb, po) { $0 / $1 }
+    case .add: binaryForward(layout, pa, pb, po, AddFunction.self)
+    case .subtract: binaryForward(layout, pa, pb, po, SubtractFunction.self)
+    case .multiply: binaryForward(layout, pa, pb, po, MultiplyFunction.self)
+    case .divide: binaryForward(layout, pa, pb, po, DivideFunction.self)
     }
     return Tensor.record(out, inputs: [a, b]) { backward, nodes in
         let dy = backward.dy

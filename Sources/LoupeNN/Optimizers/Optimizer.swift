@@ -60,7 +60,9 @@ extension Optimizer {
             guard gradient.shape == p.parameter.shape else {
                 throw LoupeError.shapeMismatch(op: "\(name) update", message: "\(p.name) is \(p.parameter.shape) but its gradient is \(gradient.shape)")
             }
-            var slotTensors = state.slots[p.name] ?? [:]
+            // Taken out of the state while updated, so each slot tensor is uniquely referenced and
+            // updated in place rather than copied.
+            var slotTensors = state.slots.removeValue(forKey: p.name) ?? [:]
             for slot in slotNames where slotTensors[slot.name] == nil {
                 slotTensors[slot.name] = Tensor(repeating: slot.initialValue, shape: p.parameter.shape)
             }

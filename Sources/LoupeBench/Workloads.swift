@@ -1,0 +1,77 @@
+import Foundation
+import LoupeCore
+import LoupeNN
+
+/// The framework-comparison workloads. Each runs in a process of its own so that its peak
+/// resident memory is its own.
+enum Workload {
+    static let names = ["cnn-b50", "cnn-infer-1000"]
+
+    /// Times one workload and prints its line.
+    static func run(_ name: String, repeats: Int, json: Bool) throws {
+        let milliseconds: Double
+        switch name {
+        case "cnn-b50": milliseconds = try cnnTrainingStep(repeats: repeats)
+        case "cnn-infer-1000": milliseconds = try cnnInference(repeats: repeats)
+        default: throw LoupeError.invalidArgument(name: "--workloads", message: "unknown workload \(name)")
+        }
+        let peak = peakResidentMiB()
+        if json {
+            print("{\"workload\": \"\(name)\", \"framework\": \"loupe\", \"ms_per_step\": \(String(format: "%.3f", milliseconds)), \"peak_rss_mib\": \(String(format: "%.1f", peak))}")
+        } else {
+            print(column(name, 18) + column(String(format: "%.2f", milliseconds), 12) + String(format: "%.0f", peak))
+        }
+    }
+
+    /// Re-runs this executable once per workload and relays its output.
+    static func runEachInItsOwnProcess(_ names: [String], repeats: Int, json: Bool) throws {
+        if !json { print("\n" + column("workload", 18) + column("ms/step", 12) + "peak MiB") }
+        for name in names {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+            process.arguments = ["--workloads", name, "--repeats", String(repeats)] + (json ? ["--json"] : [])
+            try process.run()
+            process.waitUntilExit()
+            guard process.terminationStatus == 0 else {
+                throw LoupeError.invalidArgument(name: name, message: "workload process failed with status \(process.terminationStatus)")
+            }
+        }
+    }
+
+    /// The reference CNN (EXPERIMENTS.md part 1, dropout on), batch 50, one Adam step: forward,
+    /// backward, update. A fixed random batch is reused, as in the Python references.
+    static func cnnTrainingStep(repeats: Int) throws -> Double {
+        let model = try lenet(seed: 0)
+        let parameters = model.namedParameters()
+        let optimizer = Adam(learningRate: 1e-3)
+        var g = RandomGenerator(seed: 1)
+        let images = Tensor.randomUniform([50, 28, 28, 1], generator: &g)
+        let labels = (0..<50).map { _ in Int32(g.nextInt(below: 10)) }
+        return try medianMilliseconds(repeats) {
+            let (_, grads) = try valueAndGradient(of: model, parameters: parameters) { m in
+                try softmaxCrossEntropy(logits: m(images), labels: labels)
+            }
+            try optimizer.update(parameters, along: grads)
+        }
+    }
+
+    /// Forward pass of the reference CNN (evaluation mode) over 1,000 images in one batch.
+    static func cnnInference(repeats: Int) throws -> Double {
+        let model = try lenet(seed: 0)
+        model.eval()
+        var g = RandomGenerator(seed: 1)
+        let images = Tensor.randomUniform([1000, 28, 28, 1], generator: &g)
+        return try medianMilliseconds(repeats) { _ = try model(images) }
+    }
+
+    static func peakResidentMiB() -> Double {
+        var usage = rusage()
+        #if os(Linux)
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_maxrss) / 1024  // KiB on Linux
+        #else
+        getrusage(RUSAGE_SELF, &usage)
+        return Double(usage.ru_maxrss) / 1_048_576  // bytes on macOS
+        #endif
+    }
+}
