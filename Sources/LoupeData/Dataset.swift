@@ -1,1 +1,138 @@
 import LoupeCore
+
+/// The size of one image: height, width and channels (1 gray, 3 RGB), laid out HWC.
+public struct ImageShape: Hashable, Sendable, CustomStringConvertible {
+    public var height: Int
+    public var width: Int
+    public var channels: Int
+
+    public init(height: Int, width: Int, channels: Int) {
+        self.height = height
+        self.width = width
+        self.channels = channels
+    }
+
+    /// Scalars in one image: height · width · channels.
+    public var scalarCount: Int { height * width * channels }
+
+    public var description: String { "\(height)x\(width)x\(channels)" }
+}
+
+/// A height and width to resize images to.
+public struct ImageSize: Hashable, Sendable, CustomStringConvertible {
+    public var height: Int
+    public var width: Int
+
+    public init(height: Int, width: Int) {
+        self.height = height
+        self.width = width
+    }
+
+    public var description: String { "\(height)x\(width)" }
+}
+
+/// The two splits datasets ship with. Image folders name them `Train` and `Test`.
+public enum DatasetSplit: String, Sendable, CaseIterable {
+    case train = "Train"
+    case test = "Test"
+}
+
+/// N labelled images held in memory: `images` is [N, H, W, C] Float32 in [0, 1] (byte / 255),
+/// `labels` holds N class indices in `0..<classNames.count`.
+///
+/// Every reader (IDX, CIFAR-10 binary, PNG folders) validates its files completely and returns a
+/// whole dataset or throws a `LoupeError.file` naming the file: never a partial one. Class names
+/// are the dataset's own (CIFAR-10's `airplane`…, folder names) or the digits `"0"`… where the
+/// format carries none. The role of PyTorch's `Dataset` and swift-models' `MNIST`, without the
+/// per-item indirection: batches are gathered straight from the contiguous buffer.
+public struct Dataset: Sendable {
+    /// [N, H, W, C], row-major.
+    public let images: [Float]
+    /// N class indices.
+    public let labels: [Int32]
+    public let imageShape: ImageShape
+    public let classNames: [String]
+
+    /// Validates that the buffers hold `labels.count` images of `imageShape` and that every
+    /// label names a class. `source` names the file or folder in the error.
+    public init(images: [Float], labels: [Int32], imageShape: ImageShape, classNames: [String],
+                source: String = "dataset") throws {
+        guard imageShape.height > 0, imageShape.width > 0, imageShape.channels > 0 else {
+            throw LoupeError.file(path: source, message: "image shape \(imageShape) has an empty dimension")
+        }
+        guard !classNames.isEmpty else {
+            throw LoupeError.file(path: source, message: "a dataset needs at least one class name")
+        }
+        guard images.count == labels.count * imageShape.scalarCount else {
+            throw LoupeError.file(path: source,
+                                  message: "\(images.count) scalars are not \(labels.count) images of \(imageShape)")
+        }
+        if let index = labels.firstIndex(where: { $0 < 0 || Int($0) >= classNames.count }) {
+            throw LoupeError.file(path: source,
+                                  message: "label \(labels[index]) at index \(index) is outside 0..<\(classNames.count)")
+        }
+        self.images = images
+        self.labels = labels
+        self.imageShape = imageShape
+        self.classNames = classNames
+    }
+
+    /// Number of examples.
+    public var count: Int { labels.count }
+    public var classCount: Int { classNames.count }
+
+    /// The names "0", "1", … for formats that carry no class names (IDX).
+    public static func numericClassNames(_ count: Int) -> [String] { (0..<count).map(String.init) }
+
+    /// The examples at `indices`, in that order (repeats allowed).
+    public func subset(_ indices: [Int]) -> Dataset {
+        let (pixels, subsetLabels) = gather(indices)
+        // The parts were valid, so the whole is: no need to re-check.
+        return try! Dataset(images: pixels, labels: subsetLabels, imageShape: imageShape, classNames: classNames)
+    }
+
+    /// The examples at `indices` stacked into an [n, H, W, C] tensor, with their labels.
+    public func batch(indices: [Int]) -> (images: Tensor, labels: [Int32]) {
+        let shape = imageShape
+        let tensor = Tensor(shape: [indices.count, shape.height, shape.width, shape.channels]) { buffer in
+            copyImages(indices, into: buffer.baseAddress!)
+        }
+        return (tensor, indices.map { labels[$0] })
+    }
+
+    /// One image as an [H, W, C] tensor.
+    public func image(at index: Int) -> Tensor {
+        precondition(index >= 0 && index < count, "image index \(index) outside 0..<\(count)")
+        return Tensor(shape: [imageShape.height, imageShape.width, imageShape.channels]) { buffer in
+            copyImages([index], into: buffer.baseAddress!)
+        }
+    }
+
+    /// How many examples each class has, indexed by label.
+    public var classCounts: [Int] {
+        var counts = [Int](repeating: 0, count: classCount)
+        for label in labels { counts[Int(label)] += 1 }
+        return counts
+    }
+
+    /// Copies the images at `indices`, one after another, to `destination` ([indices.count, H, W, C]).
+    func copyImages(_ indices: [Int], into destination: UnsafeMutablePointer<Float>) {
+        let size = imageShape.scalarCount, total = count
+        images.withUnsafeBufferPointer { source in
+            let base = source.baseAddress!
+            for (row, index) in indices.enumerated() {
+                precondition(index >= 0 && index < total, "image index \(index) outside 0..<\(total)")
+                (destination + row &* size).update(from: base + index &* size, count: size)
+            }
+        }
+    }
+
+    private func gather(_ indices: [Int]) -> ([Float], [Int32]) {
+        let size = imageShape.scalarCount
+        let pixels = [Float](unsafeUninitializedCapacity: indices.count * size) { buffer, initialized in
+            if let base = buffer.baseAddress { copyImages(indices, into: base) }
+            initialized = indices.count * size
+        }
+        return (pixels, indices.map { labels[$0] })
+    }
+}
