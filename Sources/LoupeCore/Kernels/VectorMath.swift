@@ -80,7 +80,7 @@ enum VectorMath {
 }
 
 /// A vectorised elementwise function as a type, so `vectorMap` is specialised for it.
-protocol VectorFunction { static func apply(_ x: SIMD16<Float>) -> SIMD16<Float> }
+protocol VectorFunction: SendableMetatype { static func apply(_ x: SIMD16<Float>) -> SIMD16<Float> }
 enum ExpFunction: VectorFunction { @inline(__always) static func apply(_ x: SIMD16<Float>) -> SIMD16<Float> { VectorMath.exp(x) } }
 enum TanhFunction: VectorFunction { @inline(__always) static func apply(_ x: SIMD16<Float>) -> SIMD16<Float> { VectorMath.tanh(x) } }
 enum SigmoidFunction: VectorFunction { @inline(__always) static func apply(_ x: SIMD16<Float>) -> SIMD16<Float> { VectorMath.sigmoid(x) } }

@@ -51,7 +51,7 @@ enum BinaryKind { case add, subtract, multiply, divide }
 
 /// An elementwise binary function as a type, so the loops below are specialised and inlined for
 /// each one (a closure would cost a call per element).
-protocol BinaryFunction { static func apply(_ a: Float, _ b: Float) -> Float }
+protocol BinaryFunction: SendableMetatype { static func apply(_ a: Float, _ b: Float) -> Float }
 enum AddFunction: BinaryFunction { @inline(__always) static func apply(_ a: Float, _ b: Float) -> Float { a + b } }
 enum SubtractFunction: BinaryFunction { @inline(__always) static func apply(_ a: Float, _ b: Float) -> Float { a - b } }
 enum MultiplyFunction: BinaryFunction { @inline(__always) static func apply(_ a: Float, _ b: Float) -> Float { a * b } }

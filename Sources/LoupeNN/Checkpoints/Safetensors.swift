@@ -92,7 +92,7 @@ public enum Safetensors {
                 throw fail("tensor \(name): shape \(shape) needs \(count * size) bytes but data_offsets span \(end - begin)")
             }
             ranges.append((name, begin..<end))
-            let tensor = try Tensor(shape: shape, initializingWith: { buffer in
+            let tensor = Tensor(shape: shape, initializingWith: { buffer in
                 body.withUnsafeBytes { raw in
                     for i in 0..<count {
                         let bits = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: begin + i * 4, as: UInt32.self))
