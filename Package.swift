@@ -26,8 +26,16 @@ let package = Package(
         .library(name: "LoupeCore", targets: ["LoupeCore"]),
         .library(name: "LoupeData", targets: ["LoupeData"]),
         .library(name: "LoupeNN", targets: ["LoupeNN"]),
+        .library(name: "LoupeLab", targets: ["LoupeLab"]),
+        .library(name: "LoupeInsight", targets: ["LoupeInsight"]),
+        .executable(name: "loupe", targets: ["loupe"]),
         .executable(name: "loupe-example", targets: ["LoupeExample"]),
         .executable(name: "loupe-bench", targets: ["LoupeBench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
     ],
     targets: blasTargets + [
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
@@ -41,11 +49,23 @@ let package = Package(
         ),
         .target(name: "LoupeData", dependencies: ["LoupeCore", "CPNG", "CZlib"]),
         .target(name: "LoupeNN", dependencies: ["LoupeCore"]),
+        .target(name: "LoupeLab", dependencies: [
+            "LoupeNN", "LoupeData",
+            .product(name: "Yams", package: "Yams"),
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        .target(name: "LoupeInsight", dependencies: ["LoupeLab"]),
+        .executableTarget(name: "loupe", dependencies: [
+            "LoupeLab", "LoupeInsight",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .executableTarget(name: "LoupeExample", dependencies: ["LoupeCore"]),
         .executableTarget(name: "LoupeBench", dependencies: ["LoupeCore", "LoupeNN"]),
         .testTarget(name: "LoupeCoreTests", dependencies: ["LoupeCore"]),
         .testTarget(name: "LoupeDataTests", dependencies: ["LoupeData"]),
         .testTarget(name: "LoupeNNTests", dependencies: ["LoupeNN", "LoupeData"]),
+        .testTarget(name: "LoupeLabTests", dependencies: ["LoupeLab"]),
+        .testTarget(name: "LoupeInsightTests", dependencies: ["LoupeInsight"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -6,13 +6,13 @@ import Glibc
 import Darwin
 #endif
 
-/// An unsafe pointer that may cross into `parallelFor`'s worker closures. The only place the
-/// project opts out of Sendable checking for pointers.
-@usableFromInline
-struct SendablePointer<T>: @unchecked Sendable {
-    @usableFromInline let pointer: UnsafeMutablePointer<T>
-    @inlinable init(_ pointer: UnsafeMutablePointer<T>) { self.pointer = pointer }
-    @inlinable init(_ pointer: UnsafePointer<T>) { self.pointer = UnsafeMutablePointer(mutating: pointer) }
+/// An unsafe pointer that may cross into `parallelFor`'s worker closures or a prefetch thread.
+/// The only place the project opts out of Sendable checking for pointers: callers hand each
+/// worker a disjoint part of a buffer.
+public struct SendablePointer<T>: @unchecked Sendable {
+    public let pointer: UnsafeMutablePointer<T>
+    @inlinable public init(_ pointer: UnsafeMutablePointer<T>) { self.pointer = pointer }
+    @inlinable public init(_ pointer: UnsafePointer<T>) { self.pointer = UnsafeMutablePointer(mutating: pointer) }
 }
 
 /// How many chunks parallel loops use: the machine's cores. Work is split into a fixed number of
@@ -54,7 +54,7 @@ public var flushesDenormals: Bool { loupe_flushes_denormals() != 0 }
 
 /// Splits `0..<total` into `parts` contiguous ranges as equal as possible.
 @inlinable
-func chunkRange(_ part: Int, of parts: Int, total: Int) -> Range<Int> {
+public func chunkRange(_ part: Int, of parts: Int, total: Int) -> Range<Int> {
     let base = total / parts, extra = total % parts
     let start = part * base + min(part, extra)
     return start..<(start + base + (part < extra ? 1 : 0))

@@ -93,14 +93,7 @@ enum Files {
 
     /// Writes `bytes` to `path` atomically: a temporary file in the same folder, then a rename.
     static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
-        let temporary = temporaryPath(beside: path)
-        do {
-            try Data(bytes).write(to: URL(fileURLWithPath: temporary))
-        } catch {
-            unlink(temporary)
-            throw LoupeError.file(path: path, message: "cannot write: \(error.localizedDescription)")
-        }
-        try replace(path, with: temporary)
+        try LoupeCore.writeAtomically(Data(bytes), to: URL(fileURLWithPath: path))
     }
 
     static func remove(_ path: String) { unlink(path) }

@@ -1,0 +1,167 @@
+import Foundation
+import LoupeCore
+
+/// Where an experiment's results live. `loupe run FILE --out DIR` writes:
+///
+///     DIR/experiment.yaml              the experiment file as given (settings before sweep expansion)
+///     DIR/runs.sqlite                  the run store (index of trials and their metrics)
+///     DIR/trials/<id>/config.yaml      the trial's resolved settings
+///     DIR/trials/<id>/metrics.csv      step,loss,accuracy,learning_rate,seconds (one row every log_every steps)
+///     DIR/trials/<id>/summary.json     `TrialSummary`
+///     DIR/trials/<id>/weights.safetensors   final weights (`conv1.weight` HWIO, dense [in, out])
+///     DIR/trials/<id>/checkpoint/      the latest training checkpoint (weights + optimizer + generators)
+///     DIR/report.html, DIR/report.md, DIR/report/   written by `loupe report DIR`
+public struct ExperimentLayout: Sendable {
+    public let root: URL
+    public init(root: URL) { self.root = root }
+
+    public var experimentFile: URL { root.appendingPathComponent("experiment.yaml") }
+    public var store: URL { root.appendingPathComponent("runs.sqlite") }
+    public var trialsFolder: URL { root.appendingPathComponent("trials") }
+    public func trial(_ id: String) -> TrialLayout { TrialLayout(root: trialsFolder.appendingPathComponent(id)) }
+
+    /// The trial folders present, sorted by name.
+    public func trialIDs() throws -> [String] {
+        guard FileManager.default.fileExists(atPath: trialsFolder.path) else { return [] }
+        return try FileManager.default.contentsOfDirectory(atPath: trialsFolder.path).filter { !$0.hasPrefix(".") }.sorted()
+    }
+}
+
+/// One trial's files (see `ExperimentLayout`).
+public struct TrialLayout: Sendable {
+    public let root: URL
+    public init(root: URL) { self.root = root }
+    public var config: URL { root.appendingPathComponent("config.yaml") }
+    public var metrics: URL { root.appendingPathComponent("metrics.csv") }
+    public var summary: URL { root.appendingPathComponent("summary.json") }
+    public var weights: URL { root.appendingPathComponent("weights.safetensors") }
+    public var checkpoint: URL { root.appendingPathComponent("checkpoint") }
+}
+
+/// How a trial ended.
+public enum TrialStatus: String, Codable, Sendable {
+    case running, completed, diverged, failed
+}
+
+/// Mean and variance of a layer's activations over a whole data set.
+public struct ActivationStatistics: Codable, Sendable, Equatable {
+    public var mean: Double
+    public var variance: Double
+    public init(mean: Double, variance: Double) {
+        self.mean = mean
+        self.variance = variance
+    }
+}
+
+/// `summary.json`: what a trial achieved. Written atomically when the trial ends (and with
+/// status `running` when it starts).
+public struct TrialSummary: Codable, Sendable, Equatable {
+    /// Stable id derived from the settings (a hash), also the folder name.
+    public var id: String
+    public var status: TrialStatus
+    /// Steps completed.
+    public var steps: Int
+    /// Training wall-clock seconds (summed over resumed sessions).
+    public var seconds: Double
+    /// Accuracy over the whole test split (nil when not evaluated: diverged or failed).
+    public var testAccuracy: Double?
+    /// Mean minibatch accuracy over the last logged tenth of training (for the overfitting flag).
+    public var trainAccuracy: Double?
+    /// Loss at the last logged step.
+    public var finalLoss: Double?
+    /// Probed layers' activation statistics over the test set, by layer name
+    /// (after the activation function, before pooling: `relu1` is reported as `conv1`).
+    public var activations: [String: ActivationStatistics]
+    /// Number of trainable parameters.
+    public var parameters: Int
+    /// The settings that vary across trials of a sweep, as text (`optimizer.name: adam`,
+    /// `optimizer.lr: 0.001`, `train.seed: 0`), for tables and grouping.
+    public var settings: [String: String]
+    /// The step at which the loss became NaN or infinite, when diverged.
+    public var divergedAtStep: Int?
+    /// Confusion matrix over the test set (rows true class, columns prediction), when probed.
+    public var confusion: [[Int]]?
+    /// An error message, when failed.
+    public var error: String?
+
+    public init(id: String, status: TrialStatus, steps: Int, seconds: Double, testAccuracy: Double? = nil,
+                trainAccuracy: Double? = nil, finalLoss: Double? = nil, activations: [String: ActivationStatistics] = [:],
+                parameters: Int, settings: [String: String], divergedAtStep: Int? = nil, confusion: [[Int]]? = nil,
+                error: String? = nil) {
+        self.id = id
+        self.status = status
+        self.steps = steps
+        self.seconds = seconds
+        self.testAccuracy = testAccuracy
+        self.trainAccuracy = trainAccuracy
+        self.finalLoss = finalLoss
+        self.activations = activations
+        self.parameters = parameters
+        self.settings = settings
+        self.divergedAtStep = divergedAtStep
+        self.confusion = confusion
+        self.error = error
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, status, steps, seconds, activations, parameters, settings, confusion, error
+        case testAccuracy = "test_accuracy", trainAccuracy = "train_accuracy", finalLoss = "final_loss"
+        case divergedAtStep = "diverged_at_step"
+    }
+
+    public static func read(_ url: URL) throws -> TrialSummary {
+        do {
+            return try JSONDecoder().decode(TrialSummary.self, from: Data(contentsOf: url))
+        } catch {
+            throw LoupeError.file(path: url.path, message: "is not a trial summary (\(error))")
+        }
+    }
+
+    public func write(to url: URL) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try writeAtomically(try encoder.encode(self), to: url)
+    }
+}
+
+/// One row of `metrics.csv`.
+public struct MetricRow: Sendable, Equatable {
+    public var step: Int
+    public var loss: Double
+    /// Minibatch accuracy.
+    public var accuracy: Double
+    public var learningRate: Double
+    /// Seconds since the trial started (summed over resumed sessions).
+    public var seconds: Double
+
+    public init(step: Int, loss: Double, accuracy: Double, learningRate: Double, seconds: Double) {
+        (self.step, self.loss, self.accuracy, self.learningRate, self.seconds) = (step, loss, accuracy, learningRate, seconds)
+    }
+
+    public static let header = "step,loss,accuracy,learning_rate,seconds"
+
+    /// The row as CSV; floats in shortest round-trip form so the file reproduces bits.
+    public var csvLine: String { "\(step),\(Float(loss)),\(Float(accuracy)),\(Float(learningRate)),\(String(format: "%.3f", seconds))" }
+
+    /// Reads a metrics file; throws naming the file and line on malformed rows.
+    public static func read(_ url: URL) throws -> [MetricRow] {
+        let text: String
+        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
+            throw LoupeError.file(path: url.path, message: "cannot be read")
+        }
+        var rows: [MetricRow] = []
+        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: true).enumerated() {
+            if index == 0 {
+                guard line == header else { throw LoupeError.file(path: url.path, message: "line 1 is not the header \(header)") }
+                continue
+            }
+            let fields = line.split(separator: ",", omittingEmptySubsequences: false)
+            guard fields.count == 5, let step = Int(fields[0]), let loss = Double(fields[1]), let accuracy = Double(fields[2]),
+                  let lr = Double(fields[3]), let seconds = Double(fields[4]) else {
+                throw LoupeError.file(path: url.path, message: "line \(index + 1) is not step,loss,accuracy,learning_rate,seconds")
+            }
+            rows.append(MetricRow(step: step, loss: loss, accuracy: accuracy, learningRate: lr, seconds: seconds))
+        }
+        return rows
+    }
+}
