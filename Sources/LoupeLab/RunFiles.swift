@@ -109,18 +109,30 @@ public struct TrialSummary: Codable, Sendable, Equatable {
         case divergedAtStep = "diverged_at_step"
     }
 
+    /// JSON coders for summaries: sorted keys, and NaN or infinite losses as "nan", "inf", "-inf".
+    public static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return encoder
+    }
+
+    public static var decoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return decoder
+    }
+
     public static func read(_ url: URL) throws -> TrialSummary {
         do {
-            return try JSONDecoder().decode(TrialSummary.self, from: Data(contentsOf: url))
+            return try decoder.decode(TrialSummary.self, from: Data(contentsOf: url))
         } catch {
             throw LoupeError.file(path: url.path, message: "is not a trial summary (\(error))")
         }
     }
 
     public func write(to url: URL) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try writeAtomically(try encoder.encode(self), to: url)
+        try writeAtomically(try Self.encoder.encode(self), to: url)
     }
 }
 

@@ -1,0 +1,143 @@
+import Foundation
+import LoupeCore
+import LoupeData
+
+/// An experiment file, validated and expanded into its trials. Nothing runs until every trial's
+/// settings have been checked; any error names the key and its line (or the `--set` flag).
+public struct Experiment: Sendable {
+    /// The file's path, and its text as given (copied into the results folder).
+    public let path: String
+    public let text: String
+    public let name: String
+    public let trials: [Trial]
+
+    /// Reads `path`, applies `overrides` (`train.steps=100`, values in YAML syntax), expands the
+    /// sweep and validates every trial.
+    public static func load(path: String, overrides: [String] = []) throws -> Experiment {
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw LoupeError.file(path: path, message: "cannot be read (\(error.localizedDescription))")
+        }
+        return try parse(text: text, path: path, overrides: overrides)
+    }
+
+    public static func parse(text: String, path: String, overrides: [String] = []) throws -> Experiment {
+        var tree = try ConfigNode.parse(yaml: text, file: path)
+        for override in overrides {
+            guard let equals = override.firstIndex(of: "="), equals != override.startIndex else {
+                throw LoupeError.config(key: "--set \(override)", message: "must be KEY=VALUE, e.g. train.steps=100")
+            }
+            let key = String(override[..<equals]), value = String(override[override.index(after: equals)...])
+            let node = try ConfigNode.parse(yaml: value.isEmpty ? "\"\"" : value, file: "--set \(key)")
+            tree = tree.setting(key, to: node)
+        }
+        // The top level is checked first, so a typo in a section name is reported as such.
+        let top = try ConfigReader(tree, path: "", allowed: TrialConfig.topLevelKeys)
+        let name = try top.string("name") ?? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+        let variations = try Sweep(top.child("sweep"))
+        var base = tree
+        if case let .mapping(pairs, source) = tree { base = .mapping(pairs.filter { $0.key != "sweep" && $0.key != "name" }, source) }
+        var trials: [Trial] = []
+        var seen = Set<String>()
+        for variation in variations.combinations {
+            var trialTree = base
+            for (key, value) in variation { trialTree = trialTree.setting(key, to: value) }
+            let config = try TrialConfig(trialTree)
+            let settings = variation.map { ($0.key, Self.text(of: $0.value)) }
+            let trial = Trial(settings: settings, tree: trialTree, config: config)
+            guard seen.insert(trial.id).inserted else {
+                throw LoupeError.config(key: "sweep", message: "two trials have the same settings (\(settings.map { "\($0.0)=\($0.1)" }.joined(separator: ", ")))")
+            }
+            trials.append(trial)
+        }
+        return Experiment(path: path, text: text, name: name, trials: trials)
+    }
+
+    static func text(of node: ConfigNode) -> String {
+        if case let .scalar(text, _) = node { return text }
+        return node.yaml().trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
+
+/// One run of the experiment: the base settings with the sweep's values applied.
+public struct Trial: Sendable {
+    /// The sweep's values for this trial, in axis order (`optimizer.name` → `adam`, …, `train.seed`).
+    public let settings: [(key: String, value: String)]
+    /// The resolved settings as a tree (written to the trial's `config.yaml`).
+    public let tree: ConfigNode
+    public let config: TrialConfig
+    /// Stable id: the varying settings in short form, then 8 hex digits of the SHA-256 of the
+    /// resolved settings, so that equal settings always give the same id and any change a new one.
+    public let id: String
+
+    init(settings: [(key: String, value: String)], tree: ConfigNode, config: TrialConfig) {
+        self.settings = settings
+        self.tree = tree
+        self.config = config
+        let digest = SHA256.hash(Array(tree.yaml().utf8))
+        let slug = settings.map { key, value -> String in
+            let short = key.split(separator: ".").last.map(String.init) ?? key
+            return "\(short == "name" ? "" : short)\(value)"
+        }.joined(separator: "-")
+        let safe = String(slug.map { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" ? $0 : "_" }.prefix(60))
+        id = (safe.isEmpty ? "" : safe + "-") + String(digest.prefix(8))
+    }
+
+    /// `settings` as a dictionary, for summaries.
+    public var settingsDictionary: [String: String] {
+        Dictionary(settings.map { ($0.key, $0.value) }, uniquingKeysWith: { $1 })
+    }
+}
+
+/// `sweep:` — axes (`optimizer.lr: [1e-3, 1e-4]`), `seeds: [0, 1, 2]` and `include:` (extra
+/// configurations, each a mapping of dotted keys to values). The trials are the grid of the axes
+/// (or one empty configuration) plus the included ones, each repeated for every seed.
+struct Sweep {
+    var combinations: [[(key: String, value: ConfigNode)]] = []
+
+    init(_ node: ConfigNode?) throws {
+        guard let node else {
+            combinations = [[]]
+            return
+        }
+        guard case let .mapping(pairs, _) = node else {
+            throw LoupeError.config(key: "sweep", message: "must be a mapping of axes to lists (\(node.source))")
+        }
+        var grid: [[(key: String, value: ConfigNode)]] = [[]]
+        var included: [[(key: String, value: ConfigNode)]] = []
+        var seeds: [ConfigNode]?
+        var hasAxes = false
+        for (key, value) in pairs {
+            switch key {
+            case "seeds":
+                guard case let .sequence(items, _) = value, !items.isEmpty else {
+                    throw LoupeError.config(key: "sweep.seeds", message: "must be a non-empty list of seeds (\(value.source))")
+                }
+                seeds = items
+            case "include":
+                guard case let .sequence(items, _) = value else {
+                    throw LoupeError.config(key: "sweep.include", message: "must be a list of mappings (\(value.source))")
+                }
+                for item in items {
+                    guard case let .mapping(entries, _) = item, !entries.isEmpty else {
+                        throw LoupeError.config(key: "sweep.include", message: "each entry must map keys to values (\(item.source))")
+                    }
+                    included.append(entries)
+                }
+            default:
+                guard case let .sequence(items, _) = value, !items.isEmpty else {
+                    throw LoupeError.config(key: "sweep.\(key)", message: "an axis must be a non-empty list of values (\(value.source))")
+                }
+                hasAxes = true
+                grid = grid.flatMap { combination in items.map { combination + [(key, $0)] } }
+            }
+        }
+        let base = hasAxes || included.isEmpty ? grid : []
+        let all = base + included
+        if let seeds {
+            combinations = all.flatMap { combination in seeds.map { combination + [("train.seed", $0)] } }
+        } else {
+            combinations = all
+        }
+    }
+}

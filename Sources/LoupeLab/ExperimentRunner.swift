@@ -1,0 +1,110 @@
+import Foundation
+import LoupeCore
+import LoupeData
+
+/// Runs every trial of an experiment into an output folder: loads the data once, runs trials
+/// `jobs` at a time (each trial's results are bit-identical whatever `jobs` is), records each in
+/// the run store, and with `resume` skips finished trials and continues the others from their
+/// last checkpoint. A trial that fails or diverges does not stop the others.
+public final class ExperimentRunner: Sendable {
+    public let experiment: Experiment
+    public let layout: ExperimentLayout
+    public let jobs: Int
+    public let resume: Bool
+    let console: Console
+    let catalog: DatasetCatalog
+
+    public init(experiment: Experiment, output: URL, jobs: Int = 1, resume: Bool = false,
+                console: Console = Console(), catalog: DatasetCatalog = DatasetCatalog()) throws {
+        guard jobs >= 1 else { throw LoupeError.invalidArgument(name: "--jobs", message: "must be at least 1, got \(jobs)") }
+        self.experiment = experiment
+        self.layout = ExperimentLayout(root: output)
+        self.jobs = min(jobs, max(1, experiment.trials.count))
+        self.resume = resume
+        self.console = console
+        self.catalog = catalog
+    }
+
+    /// Runs the experiment and returns every trial's summary, in the experiment's trial order.
+    @discardableResult
+    public func run() throws -> [TrialSummary] {
+        // Everything that can be checked is checked before anything is written.
+        let existing = try layout.trialIDs()
+        if !resume && !existing.isEmpty {
+            throw LoupeError.file(path: layout.root.path, message: "already holds results of \(existing.count) trials; use --resume to continue them, or another --out")
+        }
+        var loaded: [String: TrialData] = [:]
+        for trial in experiment.trials {
+            let key = "\(trial.config.data)"
+            if loaded[key] == nil { loaded[key] = try TrialData.load(trial.config.data, catalog: catalog) }
+        }
+        try FileManager.default.createDirectory(at: layout.trialsFolder, withIntermediateDirectories: true)
+        try writeAtomically(Data(experiment.text.utf8), to: layout.experimentFile)
+        let store = try RunStore(url: layout.store)
+
+        console.experimentStarted(trials: experiment.trials.count, jobs: jobs)
+        if jobs > 1 { console.say("Running \(experiment.trials.count) trials, \(jobs) at a time") }
+        let results = ResultSlots(count: experiment.trials.count)
+        let next = NextIndex()
+        let group = DispatchGroup()
+        let experimentName = experiment.name
+        let datasets = loaded
+        for _ in 0..<jobs {
+            group.enter()
+            let thread = Thread { [self] in
+                defer { group.leave() }
+                flushDenormals()
+                while let index = next.take(below: experiment.trials.count) {
+                    let trial = experiment.trials[index]
+                    let summary = runOne(trial, data: datasets["\(trial.config.data)"]!)
+                    results.set(index, summary)
+                    let metrics = (try? MetricRow.read(layout.trial(trial.id).metrics)) ?? []
+                    do { try store.record(experiment: experimentName, summary: summary, metrics: metrics) } catch {
+                        console.say("warning: \(error)")
+                    }
+                }
+            }
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+        group.wait()
+        let summaries = results.all()
+        console.resultsTable(summaries, probes: experiment.trials.first?.config.probes.activations ?? [])
+        return summaries
+    }
+
+    func runOne(_ trial: Trial, data: TrialData) -> TrialSummary {
+        let trialLayout = layout.trial(trial.id)
+        do {
+            return try TrialRunner(trial: trial, layout: trialLayout, data: data, observer: console).run(resume: resume)
+        } catch {
+            let summary = TrialSummary(id: trial.id, status: .failed, steps: 0, seconds: 0, parameters: 0,
+                                       settings: trial.settingsDictionary, error: "\(error)")
+            try? summary.write(to: trialLayout.summary)
+            console.trialFinished(trial, summary)
+            return summary
+        }
+    }
+}
+
+/// Hands out trial indices to worker threads.
+private final class NextIndex: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+    func take(below count: Int) -> Int? {
+        lock.withLock {
+            guard value < count else { return nil }
+            defer { value += 1 }
+            return value
+        }
+    }
+}
+
+/// Results by trial index, filled by worker threads.
+private final class ResultSlots: @unchecked Sendable {
+    private let lock = NSLock()
+    private var slots: [TrialSummary?]
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+    func set(_ index: Int, _ summary: TrialSummary) { lock.withLock { slots[index] = summary } }
+    func all() -> [TrialSummary] { lock.withLock { slots.compactMap { $0 } } }
+}

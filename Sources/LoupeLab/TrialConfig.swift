@@ -1,0 +1,278 @@
+import LoupeCore
+import LoupeData
+import LoupeNN
+
+/// One trial's validated settings: what `experiment.yaml` means once the sweep has picked its
+/// values. Every field is checked when it is read; errors name the key and its line.
+public struct TrialConfig: Sendable {
+    public var data: DataConfig
+    public var model: ModelConfig
+    public var train: TrainConfig
+    public var optimizer: OptimizerConfig
+    public var probes: ProbeConfig
+
+    static let topLevelKeys = ["name", "data", "model", "train", "optimizer", "probes", "sweep"]
+
+    public init(_ tree: ConfigNode) throws {
+        let top = try ConfigReader(tree, path: "", allowed: Self.topLevelKeys)
+        guard let data = try top.reader("data", allowed: DataConfig.keys) else { throw top.fail("data", "is missing: name a dataset (data.dataset) or a path") }
+        self.data = try DataConfig(data)
+        guard let model = try top.reader("model", allowed: ModelConfig.keys) else { throw top.fail("model", "is missing: give model.builder (lenet) or model.layers") }
+        self.model = try ModelConfig(model)
+        self.train = try TrainConfig(try top.reader("train", allowed: TrainConfig.keys) ?? ConfigReader(.mapping([], tree.source), path: "train", allowed: []))
+        guard let optimizer = try top.reader("optimizer", allowed: OptimizerConfig.keys) else { throw top.fail("optimizer", "is missing: give optimizer.name and optimizer.lr") }
+        self.optimizer = try OptimizerConfig(optimizer)
+        self.probes = try ProbeConfig(try top.reader("probes", allowed: ProbeConfig.keys) ?? ConfigReader(.mapping([], tree.source), path: "probes", allowed: []))
+    }
+}
+
+/// `data:` — a catalog name (`dataset: cifar10-gray28`) or a `path` with its `format`.
+public struct DataConfig: Sendable {
+    public enum Format: String, Sendable, CaseIterable { case folder, idx, cifar10 }
+    public var dataset: String?
+    public var path: String?
+    public var format: Format
+    public var channels: ImageChannels
+    public var resize: ImageSize?
+    static let keys = ["dataset", "path", "format", "channels", "resize"]
+
+    init(_ r: ConfigReader) throws {
+        dataset = try r.string("dataset")
+        path = try r.string("path")
+        if dataset == nil && path == nil { throw r.fail("dataset", "is missing: give data.dataset (a catalog name) or data.path") }
+        if dataset != nil && path != nil { throw r.fail("path", "cannot be given together with data.dataset") }
+        format = Format(rawValue: try r.string("format", default: "folder", oneOf: Format.allCases.map(\.rawValue))!)!
+        switch try r.string("channels", default: "automatic", oneOf: ["automatic", "gray", "rgb"])! {
+        case "gray": channels = .gray
+        case "rgb": channels = .rgb
+        default: channels = .automatic
+        }
+        if let sizes = try r.list("resize") {
+            let values = try sizes.map { node -> Int in
+                guard case let .scalar(text, _) = node, let v = Int(text), v > 0 else { throw r.fail("resize", "must be [height, width] of positive integers") }
+                return v
+            }
+            guard values.count == 2 else { throw r.fail("resize", "must be [height, width]") }
+            resize = ImageSize(height: values[0], width: values[1])
+        }
+    }
+}
+
+/// `model:` — a named builder (`builder: lenet`) or a list of layers.
+public struct ModelConfig: Sendable {
+    public var builder: String?
+    public var keepProbability: Float
+    public var layers: [LayerConfig]?
+    static let builders = ["lenet"]
+    static let keys = ["builder", "keep_probability", "layers"]
+
+    init(_ r: ConfigReader) throws {
+        builder = try r.string("builder", oneOf: Self.builders)
+        keepProbability = try r.float("keep_probability", default: 0.5, minimum: 0, maximum: 1, exclusiveMinimum: true)!
+        if let items = try r.list("layers") {
+            layers = try items.enumerated().map { index, node in
+                try LayerConfig(ConfigReader(node, path: r.key("layers.\(index)"), allowed: LayerConfig.keys))
+            }
+            if layers!.isEmpty { throw r.fail("layers", "must list at least one layer") }
+        }
+        if builder == nil && layers == nil { throw r.fail("builder", "is missing: give model.builder (\(Self.builders.joined(separator: ", "))) or model.layers") }
+        if builder != nil && layers != nil { throw r.fail("layers", "cannot be given together with model.builder") }
+    }
+}
+
+/// One entry of `model.layers`.
+public struct LayerConfig: Sendable {
+    public enum Kind: String, Sendable, CaseIterable { case conv2d, maxpool, dense, dropout, flatten, relu, tanh, sigmoid }
+    public var kind: Kind
+    public var name: String?
+    public var filters: Int?
+    public var kernel: Int
+    public var stride: Int
+    public var padding: Padding
+    public var units: Int?
+    public var keepProbability: Float
+    public var activation: Kind?
+    public var weightInitializer: Initializer
+    public var biasInitializer: Initializer
+    static let keys = ["type", "name", "filters", "kernel", "stride", "padding", "units", "keep_probability", "activation",
+                       "weight_init", "bias_init", "size"]
+
+    init(_ r: ConfigReader) throws {
+        guard let type = try r.string("type", oneOf: Kind.allCases.map(\.rawValue)) else { throw r.fail("type", "is missing (one of \(Kind.allCases.map(\.rawValue).joined(separator: ", ")))") }
+        kind = Kind(rawValue: type)!
+        name = try r.string("name")
+        if let name, name.isEmpty || name.contains(".") { throw r.fail("name", "must be non-empty without '.'") }
+        filters = try r.int("filters", minimum: 1)
+        units = try r.int("units", minimum: 1)
+        kernel = try r.int("kernel", default: kind == .maxpool ? 2 : 3, minimum: 1)!
+        if kind == .maxpool, let size = try r.int("size", minimum: 1) { kernel = size }
+        stride = try r.int("stride", default: kind == .maxpool ? kernel : 1, minimum: 1)!
+        padding = Padding(rawValue: try r.string("padding", default: "same", oneOf: Padding.allCases.map(\.rawValue))!)!
+        keepProbability = try r.float("keep_probability", default: 0.5, minimum: 0, maximum: 1, exclusiveMinimum: true)!
+        activation = try r.string("activation", oneOf: ["relu", "tanh", "sigmoid"]).flatMap(Kind.init(rawValue:))
+        weightInitializer = try Self.initializer(r, "weight_init", default: .glorotUniform)
+        biasInitializer = try Self.initializer(r, "bias_init", default: .zeros)
+        if kind == .conv2d && filters == nil { throw r.fail("filters", "is required for a conv2d layer") }
+        if kind == .dense && units == nil { throw r.fail("units", "is required for a dense layer") }
+    }
+
+    /// `0.1` (a constant), a name (`glorot_uniform`, `he_normal`, `zeros`, …) or
+    /// `{name: truncated_normal, std: 0.1}`.
+    static func initializer(_ r: ConfigReader, _ key: String, default value: Initializer) throws -> Initializer {
+        guard let node = r.child(key) else { return value }
+        let names = ["truncated_normal", "normal", "uniform", "glorot_uniform", "glorot_normal", "he_normal", "he_uniform", "zeros", "constant"]
+        var name: String
+        var reader: ConfigReader?
+        switch node {
+        case let .scalar(text, _):
+            if let constant = Float(text) { return .constant(constant) }
+            name = text
+        case .mapping:
+            let sub = try ConfigReader(node, path: r.key(key), allowed: ["name", "std", "mean", "min", "max", "value"])
+            guard let n = try sub.string("name") else { throw sub.fail("name", "is missing") }
+            name = n
+            reader = sub
+        case .sequence:
+            throw r.fail(key, "must be a number, an initializer name or {name: …, std: …}")
+        }
+        guard names.contains(name) else {
+            var message = "unknown initializer '\(name)' (known: \(names.joined(separator: ", ")))"
+            if let s = closest(name, among: names) { message += "; did you mean '\(s)'?" }
+            throw r.fail(key, message)
+        }
+        let std = try reader?.float("std", default: 0.1, minimum: 0, exclusiveMinimum: true) ?? 0.1
+        let mean = try reader?.float("mean", default: 0) ?? 0
+        switch name {
+        case "truncated_normal": return .truncatedNormal(mean: mean, standardDeviation: std)
+        case "normal": return .normal(mean: mean, standardDeviation: std)
+        case "uniform": return .uniform(lowerBound: try reader?.float("min", default: -0.05) ?? -0.05, upperBound: try reader?.float("max", default: 0.05) ?? 0.05)
+        case "glorot_uniform": return .glorotUniform
+        case "glorot_normal": return .glorotNormal
+        case "he_normal": return .heNormal
+        case "he_uniform": return .heUniform
+        case "constant": return .constant(try reader?.float("value", default: 0) ?? 0)
+        default: return .zeros
+        }
+    }
+}
+
+/// `train:` — steps, batching, logging, checkpoints, seed.
+public struct TrainConfig: Sendable {
+    public var steps: Int
+    public var batchSize: Int
+    public var logEvery: Int
+    public var evalEvery: Int
+    public var checkpointEvery: Int
+    public var seed: UInt64
+    public var sampling: SamplingMode
+    static let keys = ["steps", "batch_size", "log_every", "eval_every", "checkpoint_every", "seed", "sampling"]
+
+    init(_ r: ConfigReader) throws {
+        steps = try r.int("steps", default: 300, minimum: 1)!
+        batchSize = try r.int("batch_size", default: 50, minimum: 1)!
+        logEvery = try r.int("log_every", default: 10, minimum: 1)!
+        evalEvery = try r.int("eval_every", default: 0, minimum: 0)!
+        checkpointEvery = try r.int("checkpoint_every", default: 100, minimum: 0)!
+        seed = UInt64(try r.int("seed", default: 0, minimum: 0)!)
+        switch try r.string("sampling", default: "with_replacement", oneOf: ["with_replacement", "epochs"])! {
+        case "epochs": sampling = .epochs(dropRemainder: false)
+        default: sampling = .withReplacement
+        }
+    }
+}
+
+/// `optimizer:` — the rule, its hyper-parameters (Keras names in snake_case), the schedule.
+public struct OptimizerConfig: Sendable {
+    public static let names = ["sgd", "momentum", "adagrad", "rmsprop", "adam", "adamw"]
+    public var name: String
+    public var learningRate: Float
+    public var variant: OptimizerVariant
+    public var momentum: Float?
+    public var nesterov: Bool
+    public var beta1: Float, beta2: Float
+    public var epsilon: Float?
+    public var rho: Float?
+    public var centered: Bool
+    public var initialAccumulatorValue: Float?
+    public var weightDecay: Float?
+    public var clipNorm: Float?
+    public var schedule: ScheduleConfig
+    static let keys = ["name", "lr", "variant", "momentum", "nesterov", "beta1", "beta2", "epsilon", "rho", "centered",
+                       "initial_accumulator_value", "weight_decay", "clip_norm", "schedule"]
+
+    init(_ r: ConfigReader) throws {
+        guard let name = try r.string("name", oneOf: Self.names) else { throw r.fail("name", "is missing (one of \(Self.names.joined(separator: ", ")))") }
+        self.name = name
+        guard let lr = try r.float("lr", minimum: 0) else { throw r.fail("lr", "is missing") }
+        learningRate = lr
+        variant = OptimizerVariant(rawValue: try r.string("variant", default: "tf1", oneOf: OptimizerVariant.allCases.map(\.rawValue))!)!
+        momentum = try r.float("momentum", minimum: 0, maximum: 1)
+        nesterov = try r.bool("nesterov", default: false)
+        beta1 = try r.float("beta1", default: 0.9, minimum: 0, maximum: 1)!
+        beta2 = try r.float("beta2", default: 0.999, minimum: 0, maximum: 1)!
+        epsilon = try r.float("epsilon", minimum: 0)
+        rho = try r.float("rho", minimum: 0, maximum: 1)
+        centered = try r.bool("centered", default: false)
+        initialAccumulatorValue = try r.float("initial_accumulator_value", minimum: 0)
+        weightDecay = try r.float("weight_decay", minimum: 0)
+        clipNorm = try r.float("clip_norm", minimum: 0, exclusiveMinimum: true)
+        schedule = try ScheduleConfig(r.child("schedule").map { try ConfigReader($0, path: r.key("schedule"), allowed: ScheduleConfig.keys) }, learningRate: lr)
+        if momentum != nil && !["momentum", "rmsprop"].contains(name) { throw r.fail("momentum", "applies to momentum and rmsprop only, not \(name)") }
+    }
+
+    /// A fresh optimizer following these settings.
+    public func make() -> any Optimizer {
+        let decay = weightDecay ?? 0
+        switch name {
+        case "sgd": return SGD(learningRate: learningRate, weightDecay: decay)
+        case "momentum": return Momentum(learningRate: learningRate, momentum: momentum ?? 0.9, nesterov: nesterov, weightDecay: decay, variant: variant)
+        case "adagrad": return Adagrad(learningRate: learningRate, initialAccumulatorValue: initialAccumulatorValue, epsilon: epsilon, weightDecay: decay, variant: variant)
+        case "rmsprop": return RMSProp(learningRate: learningRate, rho: rho, momentum: momentum ?? 0, epsilon: epsilon, centered: centered, weightDecay: decay, variant: variant)
+        case "adamw": return AdamW(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon ?? 1e-8, weightDecay: weightDecay ?? 0.01, variant: variant)
+        default: return Adam(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon ?? 1e-8, weightDecay: decay, variant: variant)
+        }
+    }
+}
+
+/// `optimizer.schedule:` — constant (default), step, exponential, cosine; `warmup_steps` in front of any.
+public struct ScheduleConfig: Sendable {
+    public var schedule: any LearningRateSchedule
+    static let keys = ["name", "factor", "every", "decay_rate", "decay_steps", "staircase", "alpha", "warmup_steps"]
+
+    init(_ r: ConfigReader?, learningRate: Float) throws {
+        guard let r else {
+            schedule = ConstantSchedule(learningRate)
+            return
+        }
+        let name = try r.string("name", default: "constant", oneOf: ["constant", "step", "exponential", "cosine"])!
+        var base: any LearningRateSchedule
+        switch name {
+        case "step":
+            base = try StepSchedule(initial: learningRate, factor: try r.float("factor", default: 0.1, minimum: 0)!, every: try r.int("every", default: 1000, minimum: 1)!)
+        case "exponential":
+            base = try ExponentialSchedule(initial: learningRate, decayRate: try r.float("decay_rate", default: 0.96, minimum: 0)!,
+                                           decaySteps: try r.int("decay_steps", default: 1000, minimum: 1)!, staircase: try r.bool("staircase", default: false))
+        case "cosine":
+            base = try CosineSchedule(initial: learningRate, decaySteps: try r.int("decay_steps", default: 1000, minimum: 1)!,
+                                      alpha: try r.float("alpha", default: 0, minimum: 0, maximum: 1)!)
+        default:
+            base = ConstantSchedule(learningRate)
+        }
+        if let warmup = try r.int("warmup_steps", minimum: 0), warmup > 0 {
+            base = try LinearWarmupSchedule(warmupSteps: warmup, then: base)
+        }
+        schedule = base
+    }
+}
+
+/// `probes:` — activation statistics of named layers, confusion matrix.
+public struct ProbeConfig: Sendable {
+    public var activations: [String]
+    public var confusion: Bool
+    static let keys = ["activations", "confusion"]
+
+    init(_ r: ConfigReader) throws {
+        activations = try r.stringList("activations") ?? []
+        confusion = try r.bool("confusion", default: false)
+    }
+}
