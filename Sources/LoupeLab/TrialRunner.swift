@@ -89,10 +89,14 @@ public final class TrialRunner {
         var step = 0
         var seconds = 0.0
         var rows: [MetricRow] = []
-        if resume, fm.fileExists(atPath: layout.checkpoint.path) {
-            let (_, metadata) = try Checkpoint.restore(model: model, optimizer: optimizer, from: layout.checkpoint)
+        // A kill in the middle of replacing a checkpoint leaves the previous one under its old name.
+        let previous = layout.root.appendingPathComponent(".checkpoint.old")
+        let checkpoint = fm.fileExists(atPath: layout.checkpoint.path) ? layout.checkpoint
+            : (fm.fileExists(atPath: previous.path) ? previous : nil)
+        if resume, let checkpoint {
+            let (_, metadata) = try Checkpoint.restore(model: model, optimizer: optimizer, from: checkpoint)
             guard let s = metadata["step"].flatMap(Int.init), let state = Self.batcherState(metadata) else {
-                throw LoupeError.file(path: layout.checkpoint.path, message: "checkpoint lacks its step or batcher state")
+                throw LoupeError.file(path: checkpoint.path, message: "checkpoint lacks its step or batcher state")
             }
             step = s
             seconds = metadata["seconds"].flatMap(Double.init) ?? 0
@@ -174,6 +178,7 @@ public final class TrialRunner {
         summary.confusion = confusion
         try summary.write(to: layout.summary)
         try? fm.removeItem(at: layout.checkpoint)
+        try? fm.removeItem(at: previous)
         observer?.trialFinished(trial, summary)
         return summary
     }

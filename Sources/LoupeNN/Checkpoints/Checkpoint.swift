@@ -9,7 +9,8 @@ import LoupeCore
 ///   optimizer's slots `<parameter>.<slot>`, with metadata: optimizer name and step, every
 ///   generator's state — dropout layers' as `rng.layer.<name>`, the caller's as `rng.<key>` — and
 ///   the caller's own metadata). The folder is written under a temporary name and renamed into
-///   place, so a crash leaves either the old checkpoint or the new one, never half of one.
+///   place, so a crash leaves either the old checkpoint or the new one, never half of one (the old
+///   one as `.<name>.old` when the crash falls between the two renames: resuming looks there too).
 ///
 /// Restoring validates everything (names, shapes, dtypes, offsets, optimizer name) before it
 /// changes anything, so a bad file leaves the model and optimizer as they were.
