@@ -15,7 +15,7 @@ private func loupeExecutable() -> URL? {
 
 /// Runs `loupe arguments` to completion; returns (status, standard output + error).
 @discardableResult
-private func loupe(_ executable: URL, _ arguments: [String], data: String) throws -> (status: Int32, output: String) {
+private func runLoupe(_ executable: URL, _ arguments: [String], data: String) throws -> (status: Int32, output: String) {
     let process = try start(executable, arguments, data: data)
     let output = process.standardOutput as! Pipe
     let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
@@ -42,34 +42,34 @@ private let sweep = smallExperiment.replacingOccurrences(of: "steps: 30, batch_s
 
 @Suite(.serialized) struct CommandLineTests {
     @Test func brokenFilesRunNothingAndSayWhy() throws {
-        guard let loupe = loupeExecutable(), let root = testDataRoot() else { return }
+        guard let executable = loupeExecutable(), let root = testDataRoot() else { return }
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let file = folder.appendingPathComponent("bad.yaml")
         try smallExperiment.replacingOccurrences(of: "probes:", with: "probs:").write(to: file, atomically: true, encoding: .utf8)
         let out = folder.appendingPathComponent("out")
-        let (status, output) = try loupe(loupe, ["run", file.path, "--out", out.path], data: root)
+        let (status, output) = try runLoupe(executable, ["run", file.path, "--out", out.path], data: root)
         #expect(status == 1)
         #expect(output.contains("probs") && output.contains("did you mean 'probes'") && output.contains("bad.yaml:"), "\(output)")
         #expect(!FileManager.default.fileExists(atPath: out.path))
-        let (typeStatus, typeOutput) = try loupe(loupe, ["run", file.path, "--set", "train.steps=lots"], data: root)
+        let (typeStatus, typeOutput) = try runLoupe(executable, ["run", file.path, "--set", "train.steps=lots"], data: root)
         #expect(typeStatus == 1 && typeOutput.contains("train.steps") && typeOutput.contains("integer"), "\(typeOutput)")
     }
 
     @Test func aSweepEndToEndThenAReportAndTheRunsTable() throws {
-        guard let loupe = loupeExecutable(), let root = testDataRoot() else { return }
+        guard let executable = loupeExecutable(), let root = testDataRoot() else { return }
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let file = folder.appendingPathComponent("small.yaml")
         try smallExperiment.write(to: file, atomically: true, encoding: .utf8)
         let out = folder.appendingPathComponent("out")
-        let (status, output) = try loupe(loupe, ["run", file.path, "--out", out.path, "--jobs", "2"], data: root)
+        let (status, output) = try runLoupe(executable, ["run", file.path, "--out", out.path, "--jobs", "2"], data: root)
         #expect(status == 0, "\(output)")
         #expect(output.contains("step 25, loss") && output.contains("train accuracy"), "\(output)")
         let ids = try ExperimentLayout(root: out).trialIDs()
         #expect(ids.count == 2)
         for id in ids { #expect(output.contains(id)) }
-        let (reportStatus, reportOutput) = try loupe(loupe, ["report", out.path], data: root)
+        let (reportStatus, reportOutput) = try runLoupe(executable, ["report", out.path], data: root)
         #expect(reportStatus == 0, "\(reportOutput)")
         let html = try String(contentsOf: out.appendingPathComponent("report.html"), encoding: .utf8)
         let markdown = try String(contentsOf: out.appendingPathComponent("report.md"), encoding: .utf8)
@@ -80,24 +80,24 @@ private let sweep = smallExperiment.replacingOccurrences(of: "steps: 30, batch_s
         for reference in references {
             #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(reference).path), "\(reference)")
         }
-        let (runsStatus, table) = try loupe(loupe, ["runs", out.path, "--where", "optimizer.name=rmsprop"], data: root)
+        let (runsStatus, table) = try runLoupe(executable, ["runs", out.path, "--where", "optimizer.name=rmsprop"], data: root)
         #expect(runsStatus == 0 && table.contains("rmsprop") && !table.contains("adam "), "\(table)")
-        let (evalStatus, evalOutput) = try loupe(loupe, ["eval", ExperimentLayout(root: out).trial(ids[0]).root.path], data: root)
+        let (evalStatus, evalOutput) = try runLoupe(executable, ["eval", ExperimentLayout(root: out).trial(ids[0]).root.path], data: root)
         #expect(evalStatus == 0 && evalOutput.contains("test accuracy"), "\(evalOutput)")
     }
 
     @Test func killedThenResumedEndsBitIdenticalToAnUninterruptedRun() throws {
-        guard let loupe = loupeExecutable(), let root = testDataRoot() else { return }
+        guard let executable = loupeExecutable(), let root = testDataRoot() else { return }
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let file = folder.appendingPathComponent("sweep.yaml")
         try sweep.write(to: file, atomically: true, encoding: .utf8)
         let straight = folder.appendingPathComponent("straight"), interrupted = folder.appendingPathComponent("interrupted")
-        let (status, output) = try loupe(loupe, ["run", file.path, "--out", straight.path, "--quiet"], data: root)
+        let (status, output) = try runLoupe(executable, ["run", file.path, "--out", straight.path, "--quiet"], data: root)
         #expect(status == 0, "\(output)")
 
         // Start the same run, wait until a checkpoint exists, then kill -9.
-        let process = try start(loupe, ["run", file.path, "--out", interrupted.path, "--quiet"], data: root)
+        let process = try start(executable, ["run", file.path, "--out", interrupted.path, "--quiet"], data: root)
         let deadline = Date().addingTimeInterval(120)
         var sawCheckpoint = false
         while Date() < deadline && process.isRunning {
@@ -114,7 +114,7 @@ private let sweep = smallExperiment.replacingOccurrences(of: "steps: 30, batch_s
         #expect(sawCheckpoint)
         #expect(process.terminationReason == .uncaughtSignal, "the run finished before it could be killed")
 
-        let (resumeStatus, resumeOutput) = try loupe(loupe, ["run", file.path, "--out", interrupted.path, "--resume", "--quiet"], data: root)
+        let (resumeStatus, resumeOutput) = try runLoupe(executable, ["run", file.path, "--out", interrupted.path, "--resume", "--quiet"], data: root)
         #expect(resumeStatus == 0, "\(resumeOutput)")
         let ids = try ExperimentLayout(root: straight).trialIDs()
         #expect(ids == (try ExperimentLayout(root: interrupted).trialIDs()))

@@ -55,6 +55,16 @@ final class Tape: @unchecked Sendable {
         return g.pointer
     }
 
+    /// The gradient buffer of `node` for a pullback that writes every element: when the node has
+    /// no gradient yet, a new uninitialized buffer and `overwrite` true (the pullback assigns,
+    /// saving the zero fill and a read); otherwise the existing buffer to add into.
+    func gradientTarget(of node: Int) -> GradientTarget {
+        if let g = gradients[node] { return GradientTarget(pointer: g.pointer, overwrite: false) }
+        let g = Storage(uninitializedCount: nodes[node].count)
+        gradients[node] = g
+        return GradientTarget(pointer: g.pointer, overwrite: true)
+    }
+
     func gradientStorage(of node: Int) -> Storage? { gradients[node] }
 
     /// Runs the pullbacks from `node` backwards, seeding its gradient with `seed`. Each node's
@@ -89,6 +99,21 @@ struct Backward {
         guard let node else { return nil }
         return tape.gradient(of: node)
     }
+
+    /// Like `gradient`, for pullbacks that write every element of the input's gradient: they
+    /// must assign when `overwrite` is true and add otherwise.
+    func target(_ node: Int?) -> GradientTarget? {
+        guard let node else { return nil }
+        return tape.gradientTarget(of: node)
+    }
+}
+
+/// A gradient buffer and how to write it: assign (`overwrite`, the buffer is new) or add.
+struct GradientTarget {
+    let pointer: UnsafeMutablePointer<Float>
+    let overwrite: Bool
+    /// The GEMM `beta` that implements this: 0 to assign, 1 to add.
+    var beta: Float { overwrite ? 0 : 1 }
 }
 
 extension Tensor {
@@ -109,5 +134,14 @@ extension Tensor {
                        pullback: @escaping (Backward, UnsafeMutablePointer<Float>) -> Void) -> Tensor {
         guard let tape = Tape.current, let node = tape.node(of: input) else { return output }
         return tape.append(output) { backward in pullback(backward, tape.gradient(of: node)) }
+    }
+
+    /// One-input form of `record` for pullbacks that write every element of the input's gradient
+    /// (assigning when the target says `overwrite`).
+    @inline(__always)
+    static func record(_ output: Tensor, input: Tensor,
+                       writing pullback: @escaping (Backward, GradientTarget) -> Void) -> Tensor {
+        guard let tape = Tape.current, let node = tape.node(of: input) else { return output }
+        return tape.append(output) { backward in pullback(backward, tape.gradientTarget(of: node)) }
     }
 }

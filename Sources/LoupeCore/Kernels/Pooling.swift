@@ -16,6 +16,27 @@ func maxPoolForward(_ g: WindowGeometry, _ x: UnsafePointer<Float>, _ y: UnsafeM
                 let o = ((b &* oh &+ oy) &* ow &+ ox) &* c
                 let out = y + o, sw = switches + o
                 let first = ((b &* h &+ iy0) &* w &+ ix0) &* c
+                if iy1 &- iy0 == 2 && ix1 &- ix0 == 2 {
+                    // The common 2x2 window, all four inputs present: one branchless pass.
+                    let right = c, below = w &* c
+                    let p0 = x + first, p1 = p0 + right, p2 = p0 + below, p3 = p2 + right
+                    let i0 = Int32(truncatingIfNeeded: first), i1 = i0 &+ Int32(truncatingIfNeeded: right)
+                    let i2 = i0 &+ Int32(truncatingIfNeeded: below), i3 = i2 &+ Int32(truncatingIfNeeded: right)
+                    for ch in 0..<c {
+                        let channel = Int32(truncatingIfNeeded: ch)
+                        var m = p0[ch], index = i0 &+ channel
+                        let v1 = p1[ch], v2 = p2[ch], v3 = p3[ch]
+                        index = v1 > m ? i1 &+ channel : index
+                        m = v1 > m ? v1 : m
+                        index = v2 > m ? i2 &+ channel : index
+                        m = v2 > m ? v2 : m
+                        index = v3 > m ? i3 &+ channel : index
+                        m = v3 > m ? v3 : m
+                        out[ch] = m
+                        sw[ch] = index
+                    }
+                    continue
+                }
                 for ch in 0..<c {
                     out[ch] = x[first &+ ch]
                     sw[ch] = Int32(truncatingIfNeeded: first &+ ch)

@@ -8,10 +8,14 @@ private func unary<F: VectorFunction>(_ x: Tensor, forward: F.Type,
                                        derivative: @escaping (_ x: Float, _ y: Float) -> Float) -> Tensor {
     let out = Tensor(uninitializedShape: x.shape)
     vectorMap(x.storage.pointer, out.storage.pointer, x.count, F.self)
-    return Tensor.record(out, input: x) { backward, dx in
-        let dy = backward.dy, xs = x.storage.pointer, ys = out.storage.pointer
-        for i in 0..<x.count { dx[i] += dy[i] * derivative(xs[i], ys[i]) }
-    }
+    return Tensor.record(out, input: x, writing: { backward, target in
+        let dy = backward.dy, xs = x.storage.pointer, ys = out.storage.pointer, dx = target.pointer
+        if target.overwrite {
+            for i in 0..<x.count { dx[i] = dy[i] * derivative(xs[i], ys[i]) }
+        } else {
+            for i in 0..<x.count { dx[i] += dy[i] * derivative(xs[i], ys[i]) }
+        }
+    })
 }
 
 /// max(x, 0). The derivative at 0 is taken as 0, as TensorFlow and PyTorch do.
@@ -22,14 +26,19 @@ public func relu(_ x: Tensor) -> Tensor {
         let x = px.pointer, y = py.pointer
         for i in r { y[i] = x[i] > 0 ? x[i] : 0 }
     }
-    return Tensor.record(out, input: x) { backward, dx in
-        let dy = backward.dy, ys = out.storage.pointer
-        let pdx = SendablePointer(dx), pdy = SendablePointer(dy), py = SendablePointer(ys)
+    return Tensor.record(out, input: x, writing: { backward, target in
+        let pdx = SendablePointer(target.pointer), pdy = SendablePointer(backward.dy), py = SendablePointer(out.storage.pointer)
+        let overwrite = target.overwrite
         parallelRanges(x.count) { r in
             let dx = pdx.pointer, dy = pdy.pointer, y = py.pointer
-            for i in r { dx[i] += y[i] > 0 ? dy[i] : 0 }  // branchless: vectorises
+            // Branchless selects: these loops vectorise.
+            if overwrite {
+                for i in r { dx[i] = y[i] > 0 ? dy[i] : 0 }
+            } else {
+                for i in r { dx[i] += y[i] > 0 ? dy[i] : 0 }
+            }
         }
-    }
+    })
 }
 
 /// Hyperbolic tangent; derivative 1 − y².

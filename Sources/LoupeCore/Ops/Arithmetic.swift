@@ -95,16 +95,22 @@ private func binaryForward<F: BinaryFunction>(_ layout: BroadcastLayout, _ a: Un
     }
 }
 
-/// g[index(role, i)] += value(i) for every output element i: direct for a full operand, summed
-/// over repeats for a broadcast one (in a fixed order).
+/// g[index(role, i)] += value(i) for every output element i (= when the target is new): direct
+/// for a full operand, summed over repeats for a broadcast one (in a fixed order).
 @inline(__always)
-private func accumulate(_ layout: BroadcastLayout, _ role: BroadcastRole, into g: UnsafeMutablePointer<Float>,
+private func accumulate(_ layout: BroadcastLayout, _ role: BroadcastRole, into target: GradientTarget,
                         _ value: (Int) -> Float) {
+    let g = target.pointer
     switch role {
     case .full:
-        for i in 0..<layout.count { g[i] += value(i) }
+        if target.overwrite {
+            for i in 0..<layout.count { g[i] = value(i) }
+        } else {
+            for i in 0..<layout.count { g[i] += value(i) }
+        }
     case .trailing:
         let inner = layout.inner
+        if target.overwrite { g.initialize(repeating: 0, count: inner) }
         for row in 0..<(layout.count / inner) {
             let base = row * inner
             for j in 0..<inner { g[j] += value(base + j) }
@@ -112,7 +118,7 @@ private func accumulate(_ layout: BroadcastLayout, _ role: BroadcastRole, into g
     case .scalar:
         var sum: Double = 0
         for i in 0..<layout.count { sum += Double(value(i)) }
-        g[0] += Float(sum)
+        g[0] = (target.overwrite ? 0 : g[0]) + Float(sum)
     }
 }
 
@@ -129,14 +135,14 @@ func binary(_ kind: BinaryKind, _ op: String, _ a: Tensor, _ b: Tensor) throws -
     return Tensor.record(out, inputs: [a, b]) { backward, nodes in
         let dy = backward.dy
         let x = a.storage.pointer, y = b.storage.pointer
-        if let da = backward.gradient(nodes[0]) {
+        if let da = backward.target(nodes[0]) {
             switch kind {
             case .add, .subtract: accumulate(layout, layout.a, into: da) { dy[$0] }
             case .multiply: accumulate(layout, layout.a, into: da) { dy[$0] * y[layout.index(layout.b, $0)] }
             case .divide: accumulate(layout, layout.a, into: da) { dy[$0] / y[layout.index(layout.b, $0)] }
             }
         }
-        if let db = backward.gradient(nodes[1]) {
+        if let db = backward.target(nodes[1]) {
             switch kind {
             case .add: accumulate(layout, layout.b, into: db) { dy[$0] }
             case .subtract: accumulate(layout, layout.b, into: db) { -dy[$0] }

@@ -17,8 +17,12 @@ public func dropout(_ x: Tensor, keepProbability: Float, generator: inout Random
     let out = Tensor(uninitializedShape: x.shape)
     let xs = x.storage.pointer, ys = out.storage.pointer, ms = mask.pointer
     for i in 0..<x.count { ys[i] = xs[i] * ms[i] }
-    return Tensor.record(out, input: x) { backward, dx in
-        let dy = backward.dy, ms = mask.pointer
-        for i in 0..<x.count { dx[i] += dy[i] * ms[i] }
-    }
+    return Tensor.record(out, input: x, writing: { backward, target in
+        let dy = backward.dy, ms = mask.pointer, dx = target.pointer
+        if target.overwrite {
+            for i in 0..<x.count { dx[i] = dy[i] * ms[i] }
+        } else {
+            for i in 0..<x.count { dx[i] += dy[i] * ms[i] }
+        }
+    })
 }

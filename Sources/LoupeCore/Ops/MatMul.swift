@@ -20,22 +20,22 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
     }
     return Tensor.record(out, inputs: [a, b]) { backward, nodes in
         let dy = backward.dy
-        if let da = backward.gradient(nodes[0]) {
+        if let da = backward.target(nodes[0]) {
             if transposeA {  // da [k, m] += op(b) · dyᵀ
                 gemm(transposeA: transposeB, transposeB: true, m: k, n: m, k: n,
-                     a: b.storage.pointer, b: dy, beta: 1, c: da)
+                     a: b.storage.pointer, b: dy, beta: da.beta, c: da.pointer)
             } else {         // da [m, k] += dy · op(b)ᵀ
                 gemm(transposeA: false, transposeB: !transposeB, m: m, n: k, k: n,
-                     a: dy, b: b.storage.pointer, beta: 1, c: da)
+                     a: dy, b: b.storage.pointer, beta: da.beta, c: da.pointer)
             }
         }
-        if let db = backward.gradient(nodes[1]) {
+        if let db = backward.target(nodes[1]) {
             if transposeB {  // db [n, k] += dyᵀ · op(a)
                 gemm(transposeA: true, transposeB: transposeA, m: n, n: k, k: m,
-                     a: dy, b: a.storage.pointer, beta: 1, c: db)
+                     a: dy, b: a.storage.pointer, beta: db.beta, c: db.pointer)
             } else {         // db [k, n] += op(a)ᵀ · dy
                 gemm(transposeA: !transposeA, transposeB: false, m: k, n: n, k: m,
-                     a: a.storage.pointer, b: dy, beta: 1, c: db)
+                     a: a.storage.pointer, b: dy, beta: db.beta, c: db.pointer)
             }
         }
     }

@@ -19,10 +19,14 @@ public func reshape(_ x: Tensor, _ shape: [Int]) throws -> Tensor {
         throw LoupeError.shapeMismatch(op: "reshape", message: "cannot reshape \(describe(x.shape)) (\(x.count) elements) to \(describe(shape))")
     }
     let out = Tensor(shape: resolved, storage: x.storage)
-    return Tensor.record(out, input: x) { backward, dx in
-        let dy = backward.dy
-        for i in 0..<x.count { dx[i] += dy[i] }
-    }
+    return Tensor.record(out, input: x, writing: { backward, target in
+        let dy = backward.dy, dx = target.pointer
+        if target.overwrite {
+            dx.update(from: dy, count: x.count)
+        } else {
+            for i in 0..<x.count { dx[i] += dy[i] }
+        }
+    })
 }
 
 extension Tensor {
