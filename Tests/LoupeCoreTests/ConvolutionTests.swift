@@ -96,6 +96,17 @@ private let cases: [(input: [Int], kernel: (Int, Int), strides: (Int, Int), padd
     }
 
     @Test(arguments: 0..<cases.count)
+    func conv2dWithBiasMatchesConvolutionPlusBias(_ index: Int) throws {
+        let c = cases[index]
+        let x = random(c.input, seed: 110 + UInt64(index)), w = random([c.kernel.0, c.kernel.1, c.input[3], 3], seed: 111)
+        let b = random([3], seed: 112)
+        let fused = try conv2d(x, filter: w, bias: b, strides: c.strides, padding: c.padding)
+        expectClose(fused.scalars, try (conv2d(x, filter: w, strides: c.strides, padding: c.padding) + b).scalars, absoluteTolerance: 1e-6)
+        try checkGradients([x, w, b]) { p in try conv2d(p[0], filter: p[1], bias: p[2], strides: c.strides, padding: c.padding) }
+        #expect(throws: LoupeError.self) { try conv2d(x, filter: w, bias: random([4], seed: 1), padding: .same) }
+    }
+
+    @Test(arguments: 0..<cases.count)
     func conv2dTransposeForwardAndGradients(_ index: Int) throws {
         let c = cases[index]
         let w = random([c.kernel.0, c.kernel.1, c.input[3], 3], seed: 70)

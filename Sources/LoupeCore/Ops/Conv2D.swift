@@ -7,7 +7,9 @@
 /// rebuilds each tile's columns rather than keeping them all (31 MB for conv2 at batch 50):
 /// the filter gradient adds colsᵀ · dy per tile, the input gradient scatters dy · filterᵀ back
 /// by col2im, and is skipped when the input needs none (images).
-public func conv2d(_ x: Tensor, filter: Tensor, strides: (height: Int, width: Int) = (1, 1),
+/// With `bias` [OC], the bias is added to each tile's output while it is still in cache (as
+/// `tf.nn.bias_add` after the convolution, without a second pass over the output).
+public func conv2d(_ x: Tensor, filter: Tensor, bias: Tensor? = nil, strides: (height: Int, width: Int) = (1, 1),
                    padding: Padding) throws -> Tensor {
     guard filter.rank == 4 else {
         throw LoupeError.shapeMismatch(op: "conv2d", message: "filter must be [KH, KW, C, OC], got \(describe(filter.shape))")
@@ -19,22 +21,34 @@ public func conv2d(_ x: Tensor, filter: Tensor, strides: (height: Int, width: In
             op: "conv2d", message: "input \(describe(x.shape)) has \(g.channels) channels but filter \(describe(filter.shape)) expects \(filter.shape[2])")
     }
     let outChannels = filter.shape[3]
+    if let bias, bias.shape != [outChannels] {
+        throw LoupeError.shapeMismatch(op: "conv2d", message: "bias \(describe(bias.shape)) does not match filter \(describe(filter.shape)) (expected [\(outChannels)])")
+    }
     let out = Tensor(uninitializedShape: [g.batch, g.outputHeight, g.outputWidth, outChannels])
     let tiles = ConvolutionTiles(g)
     let px = SendablePointer(x.storage.pointer), pw = SendablePointer(filter.storage.pointer)
-    let py = SendablePointer(out.storage.pointer)
+    let py = SendablePointer(out.storage.pointer), pb = bias.map { SendablePointer($0.storage.pointer) }
     parallelFor(tiles.count) { tile in
         let images = tiles.images(tile)
         let rows = images.count * tiles.rowsPerImage
         let cols = Storage(uninitializedCount: rows * g.patchSize)
         im2col(g, px.pointer, cols.pointer, images: images, firstRow: 0)
+        let y = py.pointer + images.lowerBound * tiles.rowsPerImage * outChannels
         gemmSerial(transposeA: false, transposeB: false, m: rows, n: outChannels, k: g.patchSize,
-                   a: cols.pointer, b: pw.pointer, c: py.pointer + images.lowerBound * tiles.rowsPerImage * outChannels)
+                   a: cols.pointer, b: pw.pointer, c: y)
+        if let pb {
+            for row in 0..<rows {
+                let yr = y + row &* outChannels
+                for j in 0..<outChannels { yr[j] += pb.pointer[j] }
+            }
+        }
     }
-    return Tensor.record(out, inputs: [x, filter]) { backward, nodes in
+    let inputs = bias.map { [x, filter, $0] } ?? [x, filter]
+    return Tensor.record(out, inputs: inputs) { backward, nodes in
         let dFilter = backward.gradient(nodes[1]), dx = backward.gradient(nodes[0])
+        let dBias = nodes.count > 2 ? backward.gradient(nodes[2]) : nil
         conv2dBackward(g, tiles, x: x.storage.pointer, filter: filter.storage.pointer, dy: backward.dy,
-                       dx: dx, dFilter: dFilter, outChannels: outChannels)
+                       dx: dx, dFilter: dFilter, dBias: dBias, outChannels: outChannels)
     }
 }
 
@@ -59,23 +73,32 @@ struct ConvolutionTiles {
     }
 }
 
-/// Filter and input gradients of conv2d, tile by tile. The filter gradient is summed in two fixed
-/// groups of tiles (even and odd), each in tile order, then added in group order: the same bits
-/// whatever the thread count.
+/// Filter, bias and input gradients of conv2d, tile by tile. The filter and bias gradients are
+/// summed in two fixed groups of tiles (even and odd), each in tile order, then added in group
+/// order: the same bits whatever the thread count.
 func conv2dBackward(_ g: WindowGeometry, _ tiles: ConvolutionTiles, x: UnsafePointer<Float>, filter: UnsafePointer<Float>,
                     dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>?, dFilter: UnsafeMutablePointer<Float>?,
-                    outChannels: Int) {
+                    dBias: UnsafeMutablePointer<Float>?, outChannels: Int) {
     let groups = min(2, tiles.count)
     let k = g.patchSize
     let partials = dFilter == nil ? nil : Storage(uninitializedCount: groups * k * outChannels)
+    let biasPartials = dBias == nil ? nil : Storage(zeros: groups * outChannels)
     let px = SendablePointer(x), pw = SendablePointer(filter), pdy = SendablePointer(dy)
     let pdx = dx.map { SendablePointer($0) }, pPartials = partials.map { SendablePointer($0.pointer) }
+    let pBias = biasPartials.map { SendablePointer($0.pointer) }
     parallelFor(groups) { group in
         var first = true
         for tile in stride(from: group, to: tiles.count, by: groups) {
             let images = tiles.images(tile)
             let rows = images.count * tiles.rowsPerImage
             let dyTile = pdy.pointer + images.lowerBound * tiles.rowsPerImage * outChannels
+            if let pBias {
+                let sums = pBias.pointer + group * outChannels
+                for row in 0..<rows {
+                    let d = dyTile + row &* outChannels
+                    for j in 0..<outChannels { sums[j] += d[j] }
+                }
+            }
             let cols = Storage(uninitializedCount: rows * k)
             if let pPartials {
                 // partial [K, OC] (+)= colsᵀ [K, rows] · dy [rows, OC]
@@ -97,6 +120,12 @@ func conv2dBackward(_ g: WindowGeometry, _ tiles: ConvolutionTiles, x: UnsafePoi
         for group in 0..<groups {
             let p = partials.pointer + group * size
             for i in 0..<size { dFilter[i] += p[i] }
+        }
+    }
+    if let dBias, let biasPartials {
+        for group in 0..<groups {
+            let p = biasPartials.pointer + group * outChannels
+            for j in 0..<outChannels { dBias[j] += p[j] }
         }
     }
 }

@@ -20,7 +20,6 @@ public final class Conv2D: Layer {
     }
 
     public func callAsFunction(_ input: Tensor) throws -> Tensor {
-        let y = try conv2d(input, filter: weight.value, strides: strides, padding: padding)
-        return try bias.map { try y + $0.value } ?? y
+        try conv2d(input, filter: weight.value, bias: bias?.value, strides: strides, padding: padding)
     }
 }
