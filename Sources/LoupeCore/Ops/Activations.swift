@@ -31,11 +31,17 @@ public func relu(_ x: Tensor) -> Tensor {
         let overwrite = target.overwrite
         parallelRanges(x.count) { r in
             let dx = pdx.pointer, dy = pdy.pointer, y = py.pointer
-            // Branchless selects: these loops vectorise.
+            // Both values are loaded before the select, so it needs no branch and the loops vectorise.
             if overwrite {
-                for i in r { dx[i] = y[i] > 0 ? dy[i] : 0 }
+                for i in r {
+                    let gradient = dy[i], output = y[i]
+                    dx[i] = output > 0 ? gradient : 0
+                }
             } else {
-                for i in r { dx[i] += y[i] > 0 ? dy[i] : 0 }
+                for i in r {
+                    let gradient = dy[i], output = y[i]
+                    dx[i] += output > 0 ? gradient : 0
+                }
             }
         }
     })
