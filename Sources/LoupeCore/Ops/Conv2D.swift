@@ -65,7 +65,12 @@ struct ConvolutionTiles {
         batch = g.batch
         rowsPerImage = g.outputHeight * g.outputWidth
         let perImage = max(1, rowsPerImage * g.patchSize)
-        imagesPerTile = max(1, min((1 << 20) / perImage, (g.batch + 1) / 2))
+        let largest = max(1, min((1 << 20) / perImage, (g.batch + 1) / 2))
+        // An even number of tiles keeps both cores busy to the end (9 tiles would leave one idle
+        // for the last); then spread the images evenly over them.
+        var tiles = (g.batch + largest - 1) / largest
+        if tiles > 1 && tiles % 2 == 1 { tiles += 1 }
+        imagesPerTile = max(1, (g.batch + tiles - 1) / tiles)
     }
 
     func images(_ tile: Int) -> Range<Int> {
