@@ -1,1 +1,62 @@
+import Foundation
+import LoupeCore
 import LoupeLab
+
+/// What the report may be tuned by.
+public struct ReportOptions: Sendable {
+    /// A trial whose train accuracy exceeds its test accuracy by more than this is flagged
+    /// as overfitting.
+    public var overfittingGap: Double
+    /// Enlargement of each filter weight in the filter grids, in pixels.
+    public var filterScale: Int
+
+    public init(overfittingGap: Double = 0.25, filterScale: Int = FilterGrid.defaultScale) {
+        self.overfittingGap = overfittingGap
+        self.filterScale = filterScale
+    }
+}
+
+/// `loupe report DIR`: one page about an experiment's results folder (see `ExperimentLayout`).
+///
+/// It shows the results table (one row per trial: varying settings, status, test and train
+/// accuracy, activation statistics, time, flags), mean ± standard deviation over seeds, loss and
+/// accuracy curves of every trial overlaid, each trial's first-layer filters, and the experiment
+/// file verbatim. Flags mark diverged and failed trials, overfitting (train − test accuracy above
+/// `ReportOptions.overfittingGap`) and trials whose results are bit-identical to another's.
+///
+///     DIR/report.html               self-contained: inline CSS and SVG, PNGs as data URIs
+///     DIR/report.md                 the same in Markdown, its images in DIR/report/
+///     DIR/report/loss.svg, accuracy.svg, filters-<id>.png
+public enum Report {
+    public static let htmlFile = "report.html"
+    public static let markdownFile = "report.md"
+    public static let imageFolder = "report"
+
+    /// Writes the report files into `directory` (each atomically) and returns where the page and
+    /// its Markdown twin are. Throws `LoupeError.file` naming the folder or file that is missing
+    /// or unreadable (no such folder, no trials, a bad summary, metrics or weights file).
+    @discardableResult
+    public static func write(experiment directory: URL, options: ReportOptions = ReportOptions()) throws -> (html: URL, markdown: URL) {
+        let content = try ReportContent(ExperimentResults.read(directory), options: options)
+        let images = directory.appendingPathComponent(imageFolder)
+        try writeAtomically(Data(content.lossChart.utf8), to: images.appendingPathComponent(ReportContent.lossFile))
+        try writeAtomically(Data(content.accuracyChart.utf8), to: images.appendingPathComponent(ReportContent.accuracyFile))
+        for figure in content.filters {
+            try writeAtomically(Data(figure.png), to: images.appendingPathComponent(figure.fileName))
+        }
+        removeStaleFilterImages(in: images, keeping: Set(content.filters.map(\.fileName)))
+        let markdown = directory.appendingPathComponent(markdownFile)
+        try writeAtomically(Data(Markdown.document(content, imageFolder: imageFolder).utf8), to: markdown)
+        let html = directory.appendingPathComponent(htmlFile)
+        try writeAtomically(Data(HTML.page(content).utf8), to: html)
+        return (html, markdown)
+    }
+
+    /// Filter grids of trials no longer in the folder, left by an earlier report.
+    static func removeStaleFilterImages(in folder: URL, keeping current: Set<String>) {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        for name in names where name.hasPrefix("filters-") && name.hasSuffix(".png") && !current.contains(name) {
+            try? FileManager.default.removeItem(at: folder.appendingPathComponent(name))
+        }
+    }
+}

@@ -6,6 +6,10 @@ import Yams
 public struct ConfigSource: Sendable, Equatable, CustomStringConvertible {
     public var file: String
     public var line: Int?
+    public init(file: String, line: Int?) {
+        self.file = file
+        self.line = line
+    }
     public var description: String { line.map { "\(file):\($0)" } ?? file }
 }
 

@@ -52,8 +52,11 @@ private let sweep = smallExperiment.replacingOccurrences(of: "steps: 30, batch_s
         #expect(status == 1)
         #expect(output.contains("probs") && output.contains("did you mean 'probes'") && output.contains("bad.yaml:"), "\(output)")
         #expect(!FileManager.default.fileExists(atPath: out.path))
-        let (typeStatus, typeOutput) = try runLoupe(executable, ["run", file.path, "--set", "train.steps=lots"], data: root)
+        let good = folder.appendingPathComponent("good.yaml")
+        try smallExperiment.write(to: good, atomically: true, encoding: .utf8)
+        let (typeStatus, typeOutput) = try runLoupe(executable, ["run", good.path, "--out", out.path, "--set", "train.steps=lots"], data: root)
         #expect(typeStatus == 1 && typeOutput.contains("train.steps") && typeOutput.contains("integer"), "\(typeOutput)")
+        #expect(!FileManager.default.fileExists(atPath: out.path))
     }
 
     @Test func aSweepEndToEndThenAReportAndTheRunsTable() throws {

@@ -1,0 +1,78 @@
+import Foundation
+import LoupeLab
+
+/// Something about a trial a reader should not miss.
+public enum TrialFlag: Sendable, Equatable {
+    /// The loss became NaN or infinite at `step`.
+    case diverged(step: Int)
+    /// Minibatch train accuracy exceeds test accuracy by more than the report's threshold.
+    case overfitting(train: Double, test: Double)
+    /// Test accuracy, final loss, activation statistics and the whole logged loss curve are bit
+    /// for bit those of `others`: two trials do not measure that alike, so one is a copy.
+    case identical(to: [String])
+    /// The trial stopped with an error.
+    case failed(message: String)
+
+    /// A short label: `diverged at step 120`, `overfitting: gap 0.550 (train 0.970, test 0.420)`.
+    public var text: String {
+        switch self {
+        case let .diverged(step): return "diverged at step \(step)"
+        case let .overfitting(train, test):
+            return "overfitting: gap \(NumberFormat.fraction(train - test)) (train \(NumberFormat.fraction(train)), test \(NumberFormat.fraction(test)))"
+        case let .identical(others): return "identical to \(others.joined(separator: ", ")) (likely a copy)"
+        case let .failed(message): return "failed: \(message)"
+        }
+    }
+}
+
+enum Flags {
+    /// Flags for every trial, by trial id (trials with no flag are absent).
+    /// `overfittingGap`: the train − test accuracy difference above which a trial is flagged.
+    static func flags(for trials: [TrialResult], overfittingGap: Double) -> [String: [TrialFlag]] {
+        var flags: [String: [TrialFlag]] = [:]
+        let copies = identicalGroups(trials)
+        for trial in trials {
+            let summary = trial.summary
+            var list: [TrialFlag] = []
+            if summary.status == .diverged { list.append(.diverged(step: summary.divergedAtStep ?? summary.steps)) }
+            if summary.status == .failed { list.append(.failed(message: summary.error ?? "no message")) }
+            if let train = summary.trainAccuracy, let test = summary.testAccuracy, train - test > overfittingGap {
+                list.append(.overfitting(train: train, test: test))
+            }
+            if let group = copies[trial.id] { list.append(.identical(to: group.filter { $0 != trial.id })) }
+            if !list.isEmpty { flags[trial.id] = list }
+        }
+        return flags
+    }
+
+    /// For each trial that has an identical twin, the ids of its whole group (sorted).
+    /// Only evaluated trials (with a test accuracy) are compared: two failed trials share their
+    /// emptiness, not a measurement.
+    static func identicalGroups(_ trials: [TrialResult]) -> [String: [String]] {
+        var groups: [Fingerprint: [String]] = [:]
+        for trial in trials where trial.summary.testAccuracy != nil {
+            groups[Fingerprint(trial), default: []].append(trial.id)
+        }
+        var result: [String: [String]] = [:]
+        for ids in groups.values where ids.count > 1 {
+            for id in ids { result[id] = ids.sorted() }
+        }
+        return result
+    }
+
+    /// The measurements two trials share exactly when one is a copy of the other, compared by
+    /// bit pattern (so NaN equals NaN).
+    struct Fingerprint: Hashable {
+        var testAccuracy: UInt64?
+        var finalLoss: UInt64?
+        var activations: [String: [UInt64]]
+        var losses: [UInt64]
+
+        init(_ trial: TrialResult) {
+            testAccuracy = trial.summary.testAccuracy?.bitPattern
+            finalLoss = trial.summary.finalLoss?.bitPattern
+            activations = trial.summary.activations.mapValues { [$0.mean.bitPattern, $0.variance.bitPattern] }
+            losses = trial.metrics.map { $0.loss.bitPattern }
+        }
+    }
+}

@@ -1,0 +1,125 @@
+import Foundation
+
+/// The report as one self-contained HTML page: CSS in a `<style>`, charts as inline SVG, filter
+/// grids as base64 `data:` URIs. Nothing is fetched, so the file can be mailed or archived alone.
+enum HTML {
+    /// Escapes text for HTML and XML content and attribute values.
+    static func escape(_ text: String) -> String {
+        var escaped = ""
+        escaped.reserveCapacity(text.utf8.count)
+        for character in text {
+            switch character {
+            case "&": escaped += "&amp;"
+            case "<": escaped += "&lt;"
+            case ">": escaped += "&gt;"
+            case "\"": escaped += "&quot;"
+            case "'": escaped += "&#39;"
+            default: escaped.append(character)
+            }
+        }
+        return escaped
+    }
+
+    /// The element id of a trial's filter figure, which table rows link to.
+    static func anchor(_ trialID: String) -> String { "trial-" + trialID }
+
+    static let style = """
+    body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 2em auto; max-width: 1200px;
+           padding: 0 1em; color: #222; line-height: 1.45; }
+    h1 { font-size: 1.6em; } h2 { margin-top: 2em; border-bottom: 1px solid #ddd; padding-bottom: .2em; }
+    .scroll { overflow-x: auto; }
+    table { border-collapse: collapse; font-size: .85em; }
+    th, td { border-bottom: 1px solid #e3e3e3; padding: .3em .6em; text-align: left; white-space: nowrap; vertical-align: top; }
+    th { background: #f5f5f5; position: sticky; top: 0; }
+    td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+    tr.flagged td { background: #fff4e5; }
+    td.flags { white-space: normal; min-width: 16em; color: #a33b00; }
+    ul.flags li { color: #a33b00; }
+    code, pre, td.id { font-family: ui-monospace, Menlo, Consolas, monospace; }
+    pre { background: #f7f7f7; border: 1px solid #e3e3e3; padding: 1em; overflow-x: auto; font-size: .85em; }
+    figure { margin: 1em 0; } figcaption, .note { font-size: .85em; color: #555; }
+    .filters { display: flex; flex-wrap: wrap; gap: 1.5em; }
+    .filters figure { margin: 0; max-width: 300px; }
+    .filters img { image-rendering: pixelated; image-rendering: crisp-edges; border: 1px solid #ccc; }
+    """
+
+    static func page(_ content: ReportContent) -> String {
+        var html = ["<!DOCTYPE html>", ##"<html lang="en">"##, "<head>", ##"<meta charset="utf-8">"##,
+                    ##"<meta name="viewport" content="width=device-width, initial-scale=1">"##,
+                    "<title>Loupe report: \(escape(content.title))</title>", "<style>", style, "</style>", "</head>", "<body>",
+                    "<h1>Loupe report: \(escape(content.title))</h1>"]
+        html += content.overview.map { "<p>\(escape($0))</p>" }
+
+        // Trial ids link to their filter figure, where there is one.
+        let linked = Set(content.filters.map(\.trialID))
+        func trialLink(_ trialID: String, _ text: String) -> String {
+            linked.contains(trialID) ? ##"<a href="#\##(escape(anchor(trialID)))">\##(text)</a>"## : text
+        }
+        html.append(##"<h2 id="flags">Flags</h2>"##)
+        if content.flagged.isEmpty {
+            html.append("<p>No trial is flagged.</p>")
+        } else {
+            html.append(##"<ul class="flags">"##)
+            for (trialID, flags) in content.flagged {
+                html.append("<li>\(trialLink(trialID, "<code>\(escape(trialID))</code>")): \(escape(flags.joined(separator: "; ")))</li>")
+            }
+            html.append("</ul>")
+        }
+
+        html.append(##"<h2 id="results">Results</h2>"##)
+        html.append(##"<p class="note">Sorted by test accuracy (diverged and failed trials last). Train accuracy is the mean minibatch accuracy over the last tenth of training; activation statistics are over the test set, after the activation function.</p>"##)
+        html.append(table(content.results, linked: linked))
+
+        html.append(##"<h2 id="seeds">Mean and spread across seeds</h2>"##)
+        html.append(##"<p class="note">Trials grouped by every setting except the seed: mean ± sample standard deviation (n − 1) over the evaluated trials; n counts them.</p>"##)
+        html.append(table(content.seeds, linked: []))
+
+        html.append(##"<h2 id="curves">Curves</h2>"##)
+        html.append("<figure>\(content.lossChart)<figcaption>Minibatch loss at each logged step; a line that stops early diverged.</figcaption></figure>")
+        html.append("<figure>\(content.accuracyChart)<figcaption>Minibatch accuracy at each logged step; the dot is the trial's test accuracy. A dot far below the end of its line is a train/test gap.</figcaption></figure>")
+
+        html.append(##"<h2 id="filters">First-layer filters</h2>"##)
+        html.append(##"<p class="note">\##(escape(content.filterNote))</p>"##)
+        html.append(##"<div class="filters">"##)
+        for figure in content.filters {
+            let source = "data:image/png;base64," + Data(figure.png).base64EncodedString()
+            html.append(##"<figure id="\##(escape(anchor(figure.trialID)))"><img src="\##(source)" alt="first-layer filters of \##(escape(figure.trialID))"><figcaption>\##(escape(figure.caption))</figcaption></figure>"##)
+        }
+        html.append("</div>")
+        if !content.trialsWithoutFilters.isEmpty {
+            html.append(##"<p class="note">No first-layer weights for: \##(escape(content.trialsWithoutFilters.joined(separator: ", ")))</p>"##)
+        }
+
+        html.append(##"<h2 id="experiment">Experiment file</h2>"##)
+        if let text = content.experimentText {
+            html.append("<pre>\(escape(text))</pre>")
+        } else {
+            html.append("<p>The folder has no experiment.yaml.</p>")
+        }
+        html += ["</body>", "</html>"]
+        return html.joined(separator: "\n") + "\n"
+    }
+
+    /// A table; the first cell of a row whose trial is in `linked` links to its filter figure.
+    static func table(_ table: Table, linked: Set<String>) -> String {
+        var html = [##"<div class="scroll"><table>"##, "<thead><tr>"]
+        html += table.columns.map { "<th\($0.kind == .number ? #" class="num""# : "")>\(escape($0.title))</th>" }
+        html.append("</tr></thead><tbody>")
+        for row in table.rows {
+            html.append(row.flagged ? ##"<tr class="flagged">"## : "<tr>")
+            for (index, (cell, column)) in zip(row.cells, table.columns).enumerated() {
+                var text = escape(cell)
+                var classes = column.kind == .number ? ["num"] : []
+                if index == 0, let trialID = row.trialID {
+                    classes.append("id")
+                    if linked.contains(trialID) { text = ##"<a href="#\##(escape(anchor(trialID)))">\##(text)</a>"## }
+                }
+                if column.kind == .flags { classes.append("flags") }
+                html.append("<td\(classes.isEmpty ? "" : ##" class="\##(classes.joined(separator: " "))""##)>\(text)</td>")
+            }
+            html.append("</tr>")
+        }
+        html.append("</tbody></table></div>")
+        return html.joined(separator: "\n")
+    }
+}

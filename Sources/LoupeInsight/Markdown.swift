@@ -1,0 +1,82 @@
+import Foundation
+
+/// The report as Markdown (GitHub-flavoured tables), with its images as files in a folder beside
+/// it (`report/loss.svg`, `report/filters-<id>.png`) referenced by relative paths.
+enum Markdown {
+    /// Escapes text for a table cell or a line of prose: Markdown's punctuation, and the cell
+    /// separator `|`; line breaks become spaces.
+    static func escape(_ text: String) -> String {
+        var escaped = ""
+        for character in text {
+            switch character {
+            case "\\", "|", "*", "_", "`", "[", "]", "<", ">", "#": escaped += "\\\(character)"
+            case "\n", "\r", "\r\n": escaped += " "
+            default: escaped.append(character)
+            }
+        }
+        return escaped
+    }
+
+    /// A relative link to `file` in `folder`, percent-encoded.
+    static func link(_ folder: String, _ file: String) -> String {
+        let path = folder + "/" + file
+        return path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? path
+    }
+
+    static func document(_ content: ReportContent, imageFolder: String) -> String {
+        var lines = ["# Loupe report: \(escape(content.title))", ""]
+        for sentence in content.overview { lines += [escape(sentence), ""] }
+
+        lines += ["## Flags", ""]
+        if content.flagged.isEmpty {
+            lines.append("No trial is flagged.")
+        } else {
+            lines += content.flagged.map { "- `\($0.trialID)`: \(escape($0.flags.joined(separator: "; ")))" }
+        }
+
+        lines += ["", "## Results", "",
+                  "Sorted by test accuracy (diverged and failed trials last). Train accuracy is the mean minibatch accuracy over the last tenth of training; activation statistics are over the test set, after the activation function.",
+                  "", table(content.results)]
+        lines += ["", "## Mean and spread across seeds", "",
+                  "Trials grouped by every setting except the seed: mean ± sample standard deviation (n − 1) over the evaluated trials; n counts them.",
+                  "", table(content.seeds)]
+
+        lines += ["", "## Curves", "",
+                  "![Training loss](\(link(imageFolder, ReportContent.lossFile)))", "",
+                  "Minibatch loss at each logged step; a line that stops early diverged.", "",
+                  "![Accuracy](\(link(imageFolder, ReportContent.accuracyFile)))", "",
+                  "Minibatch accuracy at each logged step; the dot is the trial's test accuracy. A dot far below the end of its line is a train/test gap."]
+
+        lines += ["", "## First-layer filters", "", escape(content.filterNote)]
+        for figure in content.filters {
+            lines += ["", "![first-layer filters of \(figure.trialID)](\(link(imageFolder, figure.fileName)))", "", escape(figure.caption)]
+        }
+        if !content.trialsWithoutFilters.isEmpty {
+            lines += ["", "No first-layer weights for: \(escape(content.trialsWithoutFilters.joined(separator: ", ")))"]
+        }
+
+        lines += ["", "## Experiment file", ""]
+        if let text = content.experimentText {
+            // A fence longer than any run of backticks in the text, so the text cannot close it.
+            let longestRun = text.split(whereSeparator: { $0 != "`" }).map(\.count).max() ?? 0
+            let fence = String(repeating: "`", count: max(3, longestRun + 1))
+            lines += [fence + "yaml", text.hasSuffix("\n") ? String(text.dropLast()) : text, fence]
+        } else {
+            lines.append("The folder has no experiment.yaml.")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func table(_ table: Table) -> String {
+        var lines = ["| " + table.columns.map { escape($0.title) }.joined(separator: " | ") + " |",
+                     "|" + table.columns.map { $0.kind == .number ? " ---: " : " --- " }.joined(separator: "|") + "|"]
+        for row in table.rows {
+            var cells = row.cells.map(escape)
+            if row.flagged, let flags = table.columns.firstIndex(where: { $0.kind == .flags }), !row.cells[flags].isEmpty {
+                cells[flags] = "**\(cells[flags])**"
+            }
+            lines.append("| " + cells.joined(separator: " | ") + " |")
+        }
+        return lines.joined(separator: "\n")
+    }
+}

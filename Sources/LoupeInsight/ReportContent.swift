@@ -1,0 +1,79 @@
+import Foundation
+import LoupeCore
+import LoupeData
+import LoupeLab
+
+/// Everything the report says, computed once and drawn twice (HTML and Markdown).
+struct ReportContent: Sendable {
+    /// One trial's first-layer filter grid.
+    struct FilterFigure: Sendable {
+        var trialID: String
+        var caption: String
+        /// `filters-<id>.png`
+        var fileName: String
+        var png: [UInt8]
+    }
+
+    var title: String
+    /// Plain sentences: counts by status, the best trial, the flag threshold.
+    var overview: [String]
+    /// Flagged trials in table order, with their flags' text.
+    var flagged: [(trialID: String, flags: [String])]
+    var results: Table
+    var seeds: Table
+    var lossChart: String
+    var accuracyChart: String
+    var filterNote: String
+    var filters: [FilterFigure]
+    /// Trials with no weights file, or none with a 4-D `*.weight`.
+    var trialsWithoutFilters: [String]
+    var experimentText: String?
+
+    static let lossFile = "loss.svg", accuracyFile = "accuracy.svg"
+    static func filterFile(_ trialID: String) -> String { "filters-\(trialID).png" }
+
+    init(_ experiment: ExperimentResults, options: ReportOptions) throws {
+        let trials = experiment.trials
+        let flags = Flags.flags(for: trials, overfittingGap: options.overfittingGap)
+        let groups = SeedGroup.groups(trials)
+        let ordered = Tables.ordered(trials)
+        title = experiment.directory.lastPathComponent
+        experimentText = experiment.experimentText
+        results = Tables.results(trials, flags: flags)
+        seeds = Tables.seeds(groups, trials: trials)
+        flagged = ordered.compactMap { trial in flags[trial.id].map { (trial.id, $0.map(\.text)) } }
+
+        var counts: [String] = []
+        for status in [TrialStatus.completed, .diverged, .failed, .running] {
+            let count = trials.filter { $0.summary.status == status }.count
+            if count > 0 { counts.append("\(count) \(status.rawValue)") }
+        }
+        overview = ["\(trials.count) trials (\(counts.joined(separator: ", "))) in \(groups.count) group\(groups.count == 1 ? "" : "s") of settings that differ only in their seed."]
+        if let best = ordered.first, let accuracy = best.summary.testAccuracy {
+            overview.append("Best test accuracy: \(NumberFormat.fraction(accuracy)) (trial \(best.id)).")
+        }
+        overview.append("Flags: diverged; overfitting when train accuracy (minibatch, last tenth of training) exceeds test accuracy by more than \(NumberFormat.fraction(options.overfittingGap)); identical when test accuracy, final loss, activation statistics and the logged loss curve all match another trial's exactly (a copy, not a measurement); failed.")
+
+        let charts = TrialCurves.charts(trials, groups: groups)
+        lossChart = charts.loss.svg()
+        accuracyChart = charts.accuracy.svg()
+
+        filterNote = "Each trial's first-layer filters, one tile per output channel, enlarged ×\(options.filterScale) by nearest neighbour. Every filter is min–max normalised on its own (black its smallest weight, white its largest), so tiles compare in shape, not in size. One input channel is drawn in gray, three in colour (RGB), more as their mean."
+        filters = []
+        trialsWithoutFilters = []
+        let keys = Tables.varyingKeys(trials)
+        for trial in ordered {
+            guard let (name, tensor) = trial.firstLayer else { trialsWithoutFilters.append(trial.id); continue }
+            let grid: FilterGrid
+            do { grid = try FilterGrid(filters: tensor, scale: options.filterScale) } catch {
+                throw LoupeError.file(path: ExperimentLayout(root: experiment.directory).trial(trial.id).weights.path, message: "\(name): \(error)")
+            }
+            let settings = keys.compactMap { key in trial.summary.settings[key].map { "\(key)=\($0)" } }.joined(separator: ", ")
+            var caption = "\(trial.id)" + (settings.isEmpty ? "" : " (\(settings))")
+            caption += ": \(name) \(tensor.shape.map(String.init).joined(separator: "×")), test acc \(NumberFormat.fraction(trial.summary.testAccuracy))"
+            if grid.nonFiniteCount > 0 { caption += "; \(grid.nonFiniteCount) non-finite values drawn black" }
+            filters.append(FilterFigure(trialID: trial.id, caption: caption, fileName: Self.filterFile(trial.id),
+                                        png: try PNG.encode(grid.image)))
+        }
+    }
+}

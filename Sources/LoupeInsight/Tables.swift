@@ -1,0 +1,117 @@
+import Foundation
+import LoupeLab
+
+/// A table as both renderers draw it: text cells, the columns that hold numbers (right-aligned)
+/// or flags, and rows that carry a flag (highlighted).
+struct Table: Sendable {
+    struct Column: Sendable {
+        enum Kind: Sendable { case text, number, flags }
+        var title: String
+        var kind = Kind.text
+    }
+
+    struct Row: Sendable {
+        var cells: [String]
+        var flagged = false
+        /// The trial this row shows, for links to its filter figure.
+        var trialID: String?
+    }
+
+    var columns: [Column]
+    var rows: [Row]
+}
+
+/// The report's two tables: one row per trial, and one row per group of seeds.
+enum Tables {
+    /// Best test accuracy first; then trials not evaluated, then diverged, then failed; ties by id.
+    static func ordered(_ trials: [TrialResult]) -> [TrialResult] {
+        func rank(_ summary: TrialSummary) -> Int {
+            switch summary.status {
+            case .failed: return 3
+            case .diverged: return 2
+            default: return summary.testAccuracy == nil ? 1 : 0
+            }
+        }
+        return trials.sorted {
+            let (a, b) = ($0.summary, $1.summary)
+            if rank(a) != rank(b) { return rank(a) < rank(b) }
+            if a.testAccuracy != b.testAccuracy { return (a.testAccuracy ?? 0) > (b.testAccuracy ?? 0) }
+            return $0.id < $1.id
+        }
+    }
+
+    /// The setting keys whose values differ between trials (all keys when none differ), sorted.
+    static func varyingKeys(_ trials: [TrialResult]) -> [String] {
+        let keys = Set(trials.flatMap(\.summary.settings.keys)).sorted()
+        let varying = keys.filter { key in Set(trials.map { $0.summary.settings[key] ?? "" }).count > 1 }
+        return varying.isEmpty ? keys : varying
+    }
+
+    /// The probed layers, in natural order (`conv2` before `conv10`).
+    static func probedLayers(_ trials: [TrialResult]) -> [String] {
+        Set(trials.flatMap(\.summary.activations.keys)).sorted { $0.compare($1, options: .numeric) == .orderedAscending }
+    }
+
+    static func status(_ summary: TrialSummary) -> String {
+        switch summary.status {
+        case .diverged: return "diverged at step \(summary.divergedAtStep ?? summary.steps)"
+        default: return summary.status.rawValue
+        }
+    }
+
+    static func results(_ trials: [TrialResult], flags: [String: [TrialFlag]]) -> Table {
+        let keys = varyingKeys(trials), layers = probedLayers(trials)
+        var columns = [Table.Column(title: "trial")] + keys.map { Table.Column(title: $0) }
+        columns += [.init(title: "status"), .init(title: "steps", kind: .number),
+                    .init(title: "test acc", kind: .number), .init(title: "train acc", kind: .number)]
+        for layer in layers {
+            columns += [.init(title: "\(layer) act. mean", kind: .number), .init(title: "\(layer) act. var", kind: .number)]
+        }
+        columns += [.init(title: "seconds", kind: .number), .init(title: "flags", kind: .flags)]
+        let rows = ordered(trials).map { trial in
+            let summary = trial.summary, trialFlags = flags[trial.id] ?? []
+            var cells = [trial.id] + keys.map { summary.settings[$0] ?? NumberFormat.missing }
+            cells += [status(summary), String(summary.steps),
+                      NumberFormat.fraction(summary.testAccuracy), NumberFormat.fraction(summary.trainAccuracy)]
+            for layer in layers {
+                let statistics = summary.activations[layer]
+                cells += [NumberFormat.value(statistics?.mean), NumberFormat.value(statistics?.variance)]
+            }
+            cells += [NumberFormat.seconds(summary.seconds), trialFlags.map(\.text).joined(separator: "; ")]
+            return Table.Row(cells: cells, flagged: !trialFlags.isEmpty, trialID: trial.id)
+        }
+        return Table(columns: columns, rows: rows)
+    }
+
+    /// One row per group of trials that differ only in their seed: mean ± sample standard
+    /// deviation over the evaluated seeds, and n.
+    static func seeds(_ groups: [SeedGroup], trials: [TrialResult]) -> Table {
+        let keys = varyingKeys(trials).filter { $0 != SeedGroup.seedKey }, layers = probedLayers(trials)
+        var columns = keys.map { Table.Column(title: $0) }
+        columns += [.init(title: "seeds"), .init(title: "n", kind: .number), .init(title: "test acc", kind: .number)]
+        for layer in layers {
+            columns += [.init(title: "\(layer) act. mean", kind: .number), .init(title: "\(layer) act. var", kind: .number)]
+        }
+        columns.append(.init(title: "not evaluated", kind: .number))
+        let rows = groups.map { group in
+            var cells = keys.map { group.settings[$0] ?? NumberFormat.missing }
+            cells += [group.seeds.isEmpty ? NumberFormat.missing : group.seeds.joined(separator: ", "),
+                      String(group.testAccuracy?.count ?? 0), spread(group.testAccuracy, asFraction: true, groupCount: nil)]
+            for layer in layers {
+                let statistics = group.activations[layer], n = group.testAccuracy?.count
+                cells += [spread(statistics?.mean, asFraction: false, groupCount: n),
+                          spread(statistics?.variance, asFraction: false, groupCount: n)]
+            }
+            cells.append(String(group.unevaluated))
+            return Table.Row(cells: cells, flagged: group.unevaluated > 0)
+        }
+        return Table(columns: columns, rows: rows)
+    }
+
+    /// `0.420 ± 0.020`; a statistic over fewer trials than its group's test accuracy says `(n=2)`.
+    static func spread(_ spread: Spread?, asFraction: Bool, groupCount: Int?) -> String {
+        guard let spread else { return NumberFormat.missing }
+        let text = NumberFormat.meanAndSpread(spread.mean, spread.standardDeviation, asFraction: asFraction)
+        return groupCount.map { $0 != spread.count } == true ? "\(text) (n=\(spread.count))" : text
+    }
+}

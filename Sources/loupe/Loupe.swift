@@ -1,0 +1,178 @@
+import ArgumentParser
+import Foundation
+import LoupeCore
+import LoupeData
+import LoupeInsight
+import LoupeLab
+import LoupeNN
+
+@main
+struct Loupe: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "loupe",
+        abstract: "Train small neural networks, compare how they train, and see what they learn.",
+        subcommands: [Run.self, Report.self, Runs.self, Eval.self, DataCommand.self]
+    )
+}
+
+/// Prints a user error as `loupe: <message>` and exits 1 (no stack trace for things a user caused).
+func fail(_ error: Error) -> Never {
+    FileHandle.standardError.write(Data("loupe: \(error)\n".utf8))
+    Foundation.exit(1)
+}
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run every trial of an experiment file.")
+
+    @Argument(help: "The experiment file (YAML).") var file: String
+    @Option(help: "Results folder (default: runs/<experiment name>).") var out: String?
+    @Option(help: "Trials to run side by side (results are identical whatever this is).") var jobs: Int = 1
+    @Flag(help: "Continue an interrupted run: skip finished trials, continue the others from their last checkpoint.") var resume = false
+    @Option(name: .customLong("set"), help: "Override a setting, e.g. --set train.steps=100 (repeatable).") var overrides: [String] = []
+    @Flag(help: "Only the results table and trial lines, no per-step lines.") var quiet = false
+
+    func run() throws {
+        do {
+            let experiment = try Experiment.load(path: file, overrides: overrides)
+            let output = URL(fileURLWithPath: out ?? "runs/\(experiment.name)")
+            let cores = computeThreads
+            if jobs > cores { print("note: --jobs \(jobs) is more than the \(cores) cores here; trials will share them") }
+            print("\(experiment.name): \(experiment.trials.count) trial\(experiment.trials.count == 1 ? "" : "s") → \(output.path)")
+            let runner = try ExperimentRunner(experiment: experiment, output: output, jobs: jobs, resume: resume, console: Console(quiet: quiet))
+            let summaries = try runner.run()
+            print("\nResults in \(output.path); make a report with: loupe report \(output.path)")
+            if summaries.contains(where: { $0.status == .failed }) { Foundation.exit(2) }
+        } catch { fail(error) }
+    }
+}
+
+struct Report: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Write report.html and report.md for a results folder.")
+    @Argument(help: "A results folder written by loupe run.") var directory: String
+
+    func run() throws {
+        do {
+            let (html, markdown) = try LoupeInsight.Report.write(experiment: URL(fileURLWithPath: directory))
+            print("Wrote \(html.path) and \(markdown.path)")
+        } catch { fail(error) }
+    }
+}
+
+struct Runs: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List, filter and compare the trials of results folders.")
+    @Argument(help: "Results folders (default: every folder under runs/).") var directories: [String] = []
+    @Option(name: .customLong("where"), help: "Keep trials whose setting or status matches, e.g. --where optimizer.name=adam (repeatable).") var filters: [String] = []
+
+    func run() throws {
+        do {
+            var folders = directories
+            if folders.isEmpty {
+                let root = "runs"
+                folders = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).sorted().map { "\(root)/\($0)" }
+            }
+            var filter: [String: String] = [:]
+            for f in filters {
+                let parts = f.split(separator: "=", maxSplits: 1).map(String.init)
+                guard parts.count == 2 else { throw LoupeError.invalidArgument(name: "--where \(f)", message: "must be KEY=VALUE") }
+                filter[parts[0]] = parts[1]
+            }
+            var summaries: [TrialSummary] = []
+            for folder in folders {
+                let layout = ExperimentLayout(root: URL(fileURLWithPath: folder))
+                guard FileManager.default.fileExists(atPath: layout.store.path) else {
+                    if !directories.isEmpty { throw LoupeError.file(path: layout.store.path, message: "missing: not a results folder of loupe run") }
+                    continue
+                }
+                summaries += try RunStore(url: layout.store).trials(matching: filter).map(\.summary)
+            }
+            guard !summaries.isEmpty else {
+                print("No trials found\(filters.isEmpty ? "" : " matching \(filters.joined(separator: ", "))").")
+                return
+            }
+            let probes = Array(Set(summaries.flatMap { $0.activations.keys })).sorted()
+            print(Console.table(summaries, probes: probes))
+        } catch { fail(error) }
+    }
+}
+
+struct Eval: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Evaluate a trial's saved weights on a dataset's test split.")
+    @Argument(help: "A trial folder (holding config.yaml and weights.safetensors).") var trial: String
+    @Option(help: "A catalog dataset name or a folder of Train/Test class folders (default: the trial's own data).") var data: String?
+
+    func run() throws {
+        do {
+            let layout = TrialLayout(root: URL(fileURLWithPath: trial))
+            let text: String
+            do { text = try String(contentsOf: layout.config, encoding: .utf8) } catch {
+                throw LoupeError.file(path: layout.config.path, message: "cannot be read: is \(trial) a trial folder?")
+            }
+            var tree = try ConfigNode.parse(yaml: text, file: layout.config.path)
+            if let data {
+                let isCatalogName = DatasetCatalog().entries.contains { $0.name == data }
+                tree = tree.setting("data", to: .mapping([], ConfigSource(file: "--data", line: nil)))
+                tree = tree.setting(isCatalogName ? "data.dataset" : "data.path", to: .scalar(data, ConfigSource(file: "--data", line: nil)))
+            }
+            let config = try TrialConfig(tree)
+            let datasets = try TrialData.load(config.data)
+            let model = try config.model.make(imageShape: datasets.train.imageShape, classes: datasets.train.classCount, seed: config.train.seed)
+            try Checkpoint.loadWeights(into: model, from: layout.weights)
+            let accuracy = try Evaluation.accuracy(model, on: datasets.test)
+            print(String(format: "test accuracy %.4f over %d images", accuracy, datasets.test.count))
+        } catch { fail(error) }
+    }
+}
+
+struct DataCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "data", abstract: "The dataset catalog: list, get, verify.",
+        subcommands: [List.self, Get.self, Verify.self])
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the catalog's datasets and where they are installed.")
+        func run() throws {
+            do {
+                let catalog = DatasetCatalog()
+                print("data directory: \(catalog.dataDirectory)")
+                for entry in catalog.entries {
+                    let location = try catalog.location(of: entry.name)
+                    print("\(entry.name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(location.map { "installed at \($0)" } ?? "not installed")  — \(entry.summary)")
+                }
+            } catch { fail(error) }
+        }
+    }
+
+    struct Get: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Download a dataset into the data directory (verified by SHA-256).")
+        @Argument var name: String
+        func run() async throws {
+            do {
+                let folder = try await DatasetCatalog().fetch(name)
+                print("\(name) is at \(folder)")
+            } catch { fail(error) }
+        }
+    }
+
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Check a dataset's files against their SHA-256 sums.")
+        @Argument var name: String
+        func run() throws {
+            do {
+                let checks = try DatasetCatalog().verify(name)
+                var bad = false
+                for check in checks {
+                    let text: String
+                    switch check.status {
+                    case .verified: text = "ok"
+                    case .contentVerified: text = "ok (content)"
+                    case .noChecksum: text = "present (no published checksum)"
+                    case .missing: text = "MISSING"; bad = true
+                    case let .mismatch(expected, found): text = "MISMATCH: expected \(expected), found \(found)"; bad = true
+                    }
+                    print("\(check.path): \(text)")
+                }
+                if bad { Foundation.exit(1) }
+            } catch { fail(error) }
+        }
+    }
+}
