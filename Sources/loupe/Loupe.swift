@@ -32,6 +32,7 @@ struct Run: ParsableCommand {
     @Flag(help: "Only the results table and trial lines, no per-step lines.") var quiet = false
 
     func run() throws {
+        setvbuf(stdout, nil, _IOLBF, 0)  // keep print's lines in order with the console's
         do {
             let experiment = try Experiment.load(path: file, overrides: overrides)
             let output = URL(fileURLWithPath: out ?? "runs/\(experiment.name)")
