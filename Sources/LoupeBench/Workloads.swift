@@ -26,7 +26,7 @@ enum Workload {
     /// Re-runs this executable once per workload and relays its output.
     static func runEachInItsOwnProcess(_ names: [String], repeats: Int, json: Bool) throws {
         if !json { print("\n" + column("workload", 18) + column("ms/step", 12) + "peak MiB") }
-        fflush(stdout)  // the children write to the same output
+        fflush(nil)  // flush every stream: the children write to the same output
         for name in names {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()

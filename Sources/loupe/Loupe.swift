@@ -15,6 +15,11 @@ struct Loupe: AsyncParsableCommand {
     )
 }
 
+/// Writes a line to standard output unbuffered, so it stays in order with the console's lines.
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
 /// Prints a user error as `loupe: <message>` and exits 1 (no stack trace for things a user caused).
 func fail(_ error: Error) -> Never {
     FileHandle.standardError.write(Data("loupe: \(error)\n".utf8))
@@ -32,16 +37,15 @@ struct Run: ParsableCommand {
     @Flag(help: "Only the results table and trial lines, no per-step lines.") var quiet = false
 
     func run() throws {
-        setvbuf(stdout, nil, _IOLBF, 0)  // keep print's lines in order with the console's
         do {
             let experiment = try Experiment.load(path: file, overrides: overrides)
             let output = URL(fileURLWithPath: out ?? "runs/\(experiment.name)")
             let cores = computeThreads
-            if jobs > cores { print("note: --jobs \(jobs) is more than the \(cores) cores here; trials will share them") }
-            print("\(experiment.name): \(experiment.trials.count) trial\(experiment.trials.count == 1 ? "" : "s") → \(output.path)")
+            if jobs > cores { say("note: --jobs \(jobs) is more than the \(cores) cores here; trials will share them") }
+            say("\(experiment.name): \(experiment.trials.count) trial\(experiment.trials.count == 1 ? "" : "s") → \(output.path)")
             let runner = try ExperimentRunner(experiment: experiment, output: output, jobs: jobs, resume: resume, console: Console(quiet: quiet))
             let summaries = try runner.run()
-            print("\nResults in \(output.path); make a report with: loupe report \(output.path)")
+            say("\nResults in \(output.path); make a report with: loupe report \(output.path)")
             if summaries.contains(where: { $0.status == .failed }) { Foundation.exit(2) }
         } catch { fail(error) }
     }
