@@ -60,7 +60,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "LoupeExample", dependencies: ["LoupeCore"]),
-        .executableTarget(name: "LoupeBench", dependencies: ["LoupeCore", "LoupeNN"]),
+        .executableTarget(name: "LoupeBench", dependencies: ["LoupeCore", "LoupeNN", "LoupeData"]),
         .testTarget(name: "LoupeCoreTests", dependencies: ["LoupeCore"]),
         .testTarget(name: "LoupeDataTests", dependencies: ["LoupeData"]),
         .testTarget(name: "LoupeNNTests", dependencies: ["LoupeNN", "LoupeData"]),

@@ -1,11 +1,15 @@
 import Foundation
 import LoupeCore
+import LoupeData
 import LoupeNN
 
 /// The framework-comparison workloads. Each runs in a process of its own so that its peak
 /// resident memory is its own.
 enum Workload {
-    static let names = ["cnn-b50", "cnn-infer-1000"]
+    /// The framework-comparison workloads, run by default.
+    static let comparisons = ["cnn-b50", "cnn-infer-1000"]
+    /// Every workload; the data-loading ones run only when asked for (they need the datasets).
+    static let names = comparisons + ["load-cifar10-gray28", "load-fashion-mnist"]
 
     /// Times one workload and prints its line.
     static func run(_ name: String, repeats: Int, json: Bool) throws {
@@ -13,6 +17,8 @@ enum Workload {
         switch name {
         case "cnn-b50": milliseconds = try cnnTrainingStep(repeats: repeats)
         case "cnn-infer-1000": milliseconds = try cnnInference(repeats: repeats)
+        case "load-cifar10-gray28": milliseconds = try load("cifar10-gray28", repeats: min(repeats, 5))
+        case "load-fashion-mnist": milliseconds = try load("fashion-mnist", repeats: min(repeats, 5))
         default: throw LoupeError.invalidArgument(name: "--workloads", message: "unknown workload \(name)")
         }
         let peak = peakResidentMiB()
@@ -63,6 +69,19 @@ enum Workload {
         var g = RandomGenerator(seed: 1)
         let images = Tensor.randomUniform([1000, 28, 28, 1], generator: &g)
         return try medianMilliseconds(repeats) { _ = try model(images) }
+    }
+
+    /// Reading both splits of a catalog dataset (11,000 PNGs; 70,000 gzipped IDX images), from
+    /// the data directory (`$LOUPE_DATA`) or a system copy.
+    static func load(_ name: String, repeats: Int) throws -> Double {
+        let catalog = DatasetCatalog()
+        guard try catalog.location(of: name) != nil else {
+            throw LoupeError.invalidArgument(name: name, message: "not installed in \(catalog.dataDirectory) or a system location (set LOUPE_DATA)")
+        }
+        return try medianMilliseconds(repeats) {
+            _ = try catalog.load(name, split: .train)
+            _ = try catalog.load(name, split: .test)
+        }
     }
 
     static func peakResidentMiB() -> Double {

@@ -92,7 +92,7 @@ func run() throws {
     let options = try Options(CommandLine.arguments)
     let showKernels = options.kernels || (options.workloads == nil && !options.json)
     if showKernels && !options.json { try kernels(options) }
-    let selected = options.workloads ?? ((options.kernels && !options.json) ? [] : Workload.names)
+    let selected = options.workloads ?? ((options.kernels && !options.json) ? [] : Workload.comparisons)
     if selected.count == 1 {
         try Workload.run(selected[0], repeats: options.repeats, json: options.json)
     } else if !selected.isEmpty {
