@@ -25,13 +25,13 @@ enum Workload {
         if json {
             print("{\"workload\": \"\(name)\", \"framework\": \"loupe\", \"ms_per_step\": \(String(format: "%.3f", milliseconds)), \"peak_rss_mib\": \(String(format: "%.1f", peak))}")
         } else {
-            print(column(name, 18) + column(String(format: "%.2f", milliseconds), 12) + String(format: "%.0f", peak))
+            print(column(name, 22) + column(String(format: "%.2f", milliseconds), 12) + String(format: "%.0f", peak))
         }
     }
 
     /// Re-runs this executable once per workload and relays its output.
     static func runEachInItsOwnProcess(_ names: [String], repeats: Int, json: Bool) throws {
-        if !json { print("\n" + column("workload", 18) + column("ms/step", 12) + "peak MiB") }
+        if !json { print("\n" + column("workload", 22) + column("ms/step", 12) + "peak MiB") }
         fflush(nil)  // flush every stream: the children write to the same output
         for name in names {
             let process = Process()
