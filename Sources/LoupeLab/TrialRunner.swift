@@ -146,7 +146,7 @@ public final class TrialRunner {
             if let clip = config.optimizer.clipNorm { try clipByGlobalNorm(&gradients, maxNorm: clip) }
             try optimizer.update(parameters, along: gradients)
             if step % config.train.logEvery == 0 || step == config.train.steps - 1 {
-                let row = MetricRow(step: step, loss: Double(lossValue), accuracy: Self.accuracy(logits!, batch.labels),
+                let row = MetricRow(step: step, loss: Double(lossValue), accuracy: Evaluation.accuracy(logits!, batch.labels),
                                     learningRate: Double(learningRate), seconds: seconds + (clock.now - sessionStart).seconds)
                 try metrics.append(row)
                 rows.append(row)
@@ -155,7 +155,7 @@ public final class TrialRunner {
             observer?.trialStepped(trial, step: step, loss: lossValue)
             step += 1
             if config.train.evalEvery > 0 && step % config.train.evalEvery == 0 && step < config.train.steps {
-                let (accuracy, _, _) = try evaluate(model, probeLayers: [], confusion: false)
+                let (accuracy, _, _) = try Evaluation.evaluate(model, on: data.test, classes: data.train.classCount, probeLayers: [], confusion: false)
                 try appendEvaluation(step: step, accuracy: accuracy)
             }
             if config.train.checkpointEvery > 0 && step % config.train.checkpointEvery == 0 && step < config.train.steps {
@@ -165,7 +165,7 @@ public final class TrialRunner {
             }
         }
         seconds += (clock.now - sessionStart).seconds
-        let (accuracy, activations, confusion) = try evaluate(model, probeLayers: probeLayers, confusion: config.probes.confusion)
+        let (accuracy, activations, confusion) = try Evaluation.evaluate(model, on: data.test, classes: data.train.classCount, probeLayers: probeLayers, confusion: config.probes.confusion)
         try Checkpoint.saveWeights(of: model, to: layout.weights, metadata: ["trial": trial.id, "steps": String(step)])
         let tail = rows.suffix(max(1, rows.count / 10))
         summary.status = .completed
@@ -181,63 +181,6 @@ public final class TrialRunner {
         try? fm.removeItem(at: previous)
         observer?.trialFinished(trial, summary)
         return summary
-    }
-
-    /// Test accuracy, activation statistics of `probeLayers` (mean and population variance over
-    /// every element, accumulated in Double) and, when asked, the confusion matrix, over the whole
-    /// test split in evaluation mode.
-    func evaluate(_ model: Sequential, probeLayers: [String], confusion: Bool) throws
-        -> (accuracy: Double, activations: [ActivationStatistics], confusion: [[Int]]?) {
-        model.eval()
-        defer { model.train() }
-        let test = data.test, classes = data.train.classCount
-        var correct = 0
-        var sums = [Double](repeating: 0, count: probeLayers.count), squares = sums
-        var counts = [Int](repeating: 0, count: probeLayers.count)
-        var matrix = [[Int]](repeating: [Int](repeating: 0, count: classes), count: classes)
-        let batchSize = 250
-        for start in stride(from: 0, to: test.count, by: batchSize) {
-            let (images, labels) = test.batch(indices: Array(start..<min(test.count, start + batchSize)))
-            let (logits, captured) = try model(images, capturing: Set(probeLayers))
-            let predictions = Self.predictions(logits)
-            for (prediction, label) in zip(predictions, labels) {
-                if prediction == Int(label) { correct += 1 }
-                if confusion && Int(label) < classes && prediction < classes { matrix[Int(label)][prediction] += 1 }
-            }
-            for (index, layer) in probeLayers.enumerated() {
-                captured[layer]!.withUnsafeBufferPointer { values in
-                    var s = 0.0, q = 0.0
-                    for v in values {
-                        s += Double(v)
-                        q += Double(v) * Double(v)
-                    }
-                    sums[index] += s
-                    squares[index] += q
-                    counts[index] += values.count
-                }
-            }
-        }
-        let statistics = probeLayers.indices.map { i -> ActivationStatistics in
-            let n = Double(max(counts[i], 1)), mean = sums[i] / n
-            return ActivationStatistics(mean: mean, variance: max(0, squares[i] / n - mean * mean))
-        }
-        return (Double(correct) / Double(max(test.count, 1)), statistics, confusion ? matrix : nil)
-    }
-
-    static func predictions(_ logits: Tensor) -> [Int] {
-        let classes = logits.shape[1]
-        return logits.withUnsafeBufferPointer { values in
-            (0..<logits.shape[0]).map { row in
-                var best = 0
-                for j in 1..<classes where values[row * classes + j] > values[row * classes + best] { best = j }
-                return best
-            }
-        }
-    }
-
-    static func accuracy(_ logits: Tensor, _ labels: [Int32]) -> Double {
-        let hits = zip(predictions(logits), labels).filter { $0 == Int($1) }.count
-        return Double(hits) / Double(max(labels.count, 1))
     }
 
     func saveCheckpoint(model: Sequential, optimizer: any Optimizer, batcher: Batcher, step: Int, seconds: Double) throws {
