@@ -12,6 +12,9 @@ public enum TrialFlag: Sendable, Equatable {
     case identical(to: [String])
     /// The trial stopped with an error.
     case failed(message: String)
+    /// Every test image got the same prediction: the network learned nothing (dead ReLUs after a
+    /// too-large step look like this without the loss ever becoming NaN).
+    case singleClass(predicted: Int, classes: Int)
 
     /// A short label: `diverged at step 120`, `overfitting: gap 0.550 (train 0.970, test 0.420)`.
     public var text: String {
@@ -21,6 +24,7 @@ public enum TrialFlag: Sendable, Equatable {
             return "overfitting: gap \(NumberFormat.fraction(train - test)) (train \(NumberFormat.fraction(train)), test \(NumberFormat.fraction(test)))"
         case let .identical(others): return "identical to \(others.joined(separator: ", ")) (likely a copy)"
         case let .failed(message): return "failed: \(message)"
+        case let .singleClass(predicted, classes): return "did not learn: predicts class \(predicted) of \(classes) for every test image"
         }
     }
 }
@@ -40,6 +44,11 @@ enum Flags {
                 list.append(.overfitting(train: train, test: test))
             }
             if let group = copies[trial.id] { list.append(.identical(to: group.filter { $0 != trial.id })) }
+            if let confusion = summary.confusion, confusion.count > 1 {
+                // Columns are predictions: only one column holds any image.
+                let used = (0..<confusion.count).filter { column in confusion.contains { $0.indices.contains(column) && $0[column] > 0 } }
+                if used.count == 1 { list.append(.singleClass(predicted: used[0], classes: confusion.count)) }
+            }
             if !list.isEmpty { flags[trial.id] = list }
         }
         return flags

@@ -52,7 +52,7 @@ struct ReportContent: Sendable {
         if let best = ordered.first, let accuracy = best.summary.testAccuracy {
             overview.append("Best test accuracy: \(NumberFormat.fraction(accuracy)) (trial \(best.id)).")
         }
-        overview.append("Flags: diverged; overfitting when train accuracy (minibatch, last tenth of training) exceeds test accuracy by more than \(NumberFormat.fraction(options.overfittingGap)); identical when test accuracy, final loss, activation statistics and the logged loss curve all match another trial's exactly (a copy, not a measurement); failed.")
+        overview.append("Flags: diverged; overfitting when train accuracy (minibatch, last tenth of training) exceeds test accuracy by more than \(NumberFormat.fraction(options.overfittingGap)); identical when test accuracy, final loss, activation statistics and the logged loss curve all match another trial's exactly (a copy, not a measurement); did not learn when every test image gets the same prediction (needs the confusion probe); failed.")
 
         let charts = TrialCurves.charts(trials, groups: groups)
         lossChart = charts.loss.svg()

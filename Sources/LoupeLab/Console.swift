@@ -109,13 +109,15 @@ public final class Console: TrialObserver, @unchecked Sendable {
     }
 
     /// The results table, sorted by test accuracy (diverged and failed trials last).
-    public func resultsTable(_ summaries: [TrialSummary], probes: [String]) {
-        say("\n" + Self.table(summaries, probes: probes))
+    public func resultsTable(_ summaries: [TrialSummary], probes: [String], settingOrder: [String] = []) {
+        say("\n" + Self.table(summaries, probes: probes, settingOrder: settingOrder))
     }
 
-    public static func table(_ summaries: [TrialSummary], probes: [String]) -> String {
+    /// The results table; setting columns in `settingOrder` (the sweep's axes), then any others by name.
+    public static func table(_ summaries: [TrialSummary], probes: [String], settingOrder: [String] = []) -> String {
         let sorted = summaries.sorted { ($0.testAccuracy ?? -1, $1.id) > ($1.testAccuracy ?? -1, $0.id) }
-        let settingKeys = Array(Set(summaries.flatMap { $0.settings.keys })).sorted()
+        let present = Set(summaries.flatMap { $0.settings.keys })
+        let settingKeys = settingOrder.filter(present.contains) + present.subtracting(settingOrder).sorted()
         var header = ["trial"] + settingKeys + ["status", "steps", "test acc", "train acc"]
         for probe in probes { header += ["\(probe) mean", "\(probe) var"] }
         header.append("seconds")

@@ -69,7 +69,9 @@ public final class ExperimentRunner: Sendable {
         }
         group.wait()
         let summaries = results.all()
-        console.resultsTable(summaries, probes: experiment.trials.first?.config.probes.activations ?? [])
+        var order: [String] = []
+        for trial in experiment.trials { for (key, _) in trial.settings where !order.contains(key) { order.append(key) } }
+        console.resultsTable(summaries, probes: experiment.trials.first?.config.probes.activations ?? [], settingOrder: order)
         return summaries
     }
 

@@ -40,4 +40,15 @@ import Testing
         #expect(flags["d"] == [.diverged(step: 20)])
         #expect(flags["f"] == [.failed(message: "no message")])
     }
+
+    @Test func aNetworkThatPredictsOneClassIsFlagged() {
+        var dead = trial("dead", test: 0.1, train: 0.1)
+        dead.summary.confusion = (0..<3).map { _ in [0, 0, 10] }
+        var alive = trial("alive", test: 0.7, losses: [3, 2])
+        alive.summary.confusion = [[8, 1, 1], [2, 7, 1], [0, 3, 7]]
+        let flags = Flags.flags(for: [dead, alive], overfittingGap: 0.25)
+        #expect(flags["dead"] == [.singleClass(predicted: 2, classes: 3)])
+        #expect(flags["alive"] == nil)
+        #expect(flags["dead"]?.first?.text == "did not learn: predicts class 2 of 3 for every test image")
+    }
 }
