@@ -109,7 +109,7 @@ public final class TrialRunner {
         try fm.createDirectory(at: layout.root, withIntermediateDirectories: true)
         try writeAtomically(Data(trial.tree.yaml().trimmingCharacters(in: .newlines).utf8 + [10]), to: layout.config)
         var summary = TrialSummary(id: trial.id, status: .running, steps: step, seconds: seconds,
-                                   parameters: model.parameterCount, settings: trial.settingsDictionary)
+                                   parameters: parameters.reduce(0) { $0 + $1.parameter.value.count }, settings: trial.settingsDictionary)
         try summary.write(to: layout.summary)
         let metrics = try MetricsFile(layout.metrics, rows: rows)
         observer?.trialStarted(trial, resumedAt: step)
