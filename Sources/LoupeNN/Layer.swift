@@ -1,5 +1,5 @@
+import Foundation
 import LoupeCore
-import Synchronization
 
 /// A network building block, callable as a function: `let y = try conv1(x)`.
 ///
@@ -76,11 +76,11 @@ func visitChildren(of layer: any Layer, prefix: String, _ visit: (String, any La
 /// Serialises reflection: runtime type lookups from many threads at once (trials side by side,
 /// tests in parallel) are the one place a crash was seen on Linux (inside the runtime's
 /// conformance lookup behind `Mirror`), and parameter walks are rare enough to queue.
-private let reflectionLock = Mutex<Void>(())
+private let reflectionLock = NSLock()
 
 /// Stored properties of `subject` by label, with optionals unwrapped (nil ones left out).
 func reflectedChildren(_ subject: Any) -> [(String, Any)] {
-    reflectionLock.withLock { _ in unlockedReflectedChildren(subject) }
+    reflectionLock.withLock { unlockedReflectedChildren(subject) }
 }
 
 private func unlockedReflectedChildren(_ subject: Any) -> [(String, Any)] {
