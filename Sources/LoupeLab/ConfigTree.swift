@@ -92,9 +92,11 @@ public indirect enum ConfigNode: Sendable, Equatable {
         return node
     }
 
-    /// This tree with `value` at the dotted `path`, creating mappings on the way.
+    /// This tree with `value` at the dotted `path`, creating mappings on the way. Under `sweep`,
+    /// the rest of the path is one key: sweep axes are named by dotted paths (`sweep.optimizer.lr`).
     public func setting(_ path: String, to value: ConfigNode) -> ConfigNode {
-        let parts = path.split(separator: ".").map(String.init)
+        var parts = path.split(separator: ".").map(String.init)
+        if parts.count > 2 && parts[0] == "sweep" { parts = ["sweep", parts.dropFirst().joined(separator: ".")] }
         return setting(parts[...], value)
     }
 

@@ -79,6 +79,9 @@ private func error(_ text: String, overrides: [String] = []) -> String {
         let bad = error(valid, overrides: ["train.stepz=7"])
         #expect(bad.contains("train.stepz") && bad.contains("--set train.stepz") && bad.contains("did you mean 'train.steps'"), "\(bad)")
         #expect(error(valid, overrides: ["train.steps"]).contains("KEY=VALUE"))
+        // Sweep axes are dotted keys themselves.
+        let swept = try Experiment.parse(text: valid, path: "exp.yaml", overrides: ["sweep.optimizer.lr=[0.1, 0.2]"])
+        #expect(swept.trials.map(\.config.optimizer.learningRate) == [0.1, 0.2])
         #expect(error(valid, overrides: ["train.steps=-5"]).contains("at least 1"))
     }
 
