@@ -36,7 +36,7 @@ public final class Console: TrialObserver, @unchecked Sendable {
 
     /// Prints a line above the progress bars.
     private func emit(_ line: String) {
-        if interactive && !progress.isEmpty { write("\r\u{1B}[2K") }
+        if interactive { write("\r\u{1B}[2K") }  // clear the bar line first
         write(line + "\n")
         if interactive { drawBars() }
     }
@@ -44,18 +44,22 @@ public final class Console: TrialObserver, @unchecked Sendable {
     private func drawBars() {
         guard interactive, !quiet else { return }
         let parts = progress.sorted { $0.key < $1.key }.map { id, p -> String in
+            // `step` is the last step done (firstStep − 1 before the first).
             let done = p.step + 1 - p.firstStep
             let elapsed = (clock.now - p.started).seconds
-            let rate = elapsed > 0 ? Double(done) / elapsed : 0
+            let rate = elapsed > 0 && done > 0 ? Double(done) / elapsed : 0
             let eta = rate > 0 ? Double(p.total - p.step - 1) / rate : 0
-            let width = 20, filled = p.total > 0 ? min(width, (p.step + 1) * width / p.total) : 0
+            let width = 20, filled = p.total > 0 ? max(0, min(width, (p.step + 1) * width / p.total)) : 0
             let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
-            return "\(progress.count > 1 ? String(id.prefix(18)) + " " : "")\(bar) \(p.step + 1)/\(p.total) \(String(format: "%.1f", rate)) steps/s ETA \(Self.duration(eta)) loss \(String(format: "%.3f", p.loss))"
+            let speed = done > 0 ? "\(String(format: "%.1f", rate)) steps/s ETA \(Self.duration(eta))" : "starting"
+            let loss = p.loss.isNaN ? "—" : String(format: "%.3f", p.loss)
+            return "\(progress.count > 1 ? String(id.prefix(18)) + " " : "")\(bar) \(p.step + 1)/\(p.total) \(speed) loss \(loss)"
         }
         write("\r\u{1B}[2K" + parts.joined(separator: " │ "))
     }
 
     static func duration(_ seconds: Double) -> String {
+        guard seconds.isFinite else { return "—" }
         let s = Int(seconds.rounded())
         return s >= 60 ? "\(s / 60)m\(String(format: "%02d", s % 60))s" : "\(s)s"
     }
@@ -63,7 +67,7 @@ public final class Console: TrialObserver, @unchecked Sendable {
     public func trialStarted(_ trial: Trial, resumedAt step: Int) {
         lock.withLock {
             startedTrials += 1
-            progress[trial.id] = (step, trial.config.train.steps, clock.now, step, .nan, clock.now)
+            progress[trial.id] = (step - 1, trial.config.train.steps, clock.now, step, .nan, clock.now)
             let settings = trial.settings.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
             emit("▶ [\(startedTrials)/\(totalTrials)] \(trial.id)\(settings.isEmpty ? "" : "  \(settings)")\(step > 0 ? "  (resumed at step \(step))" : "")")
         }
