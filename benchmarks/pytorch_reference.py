@@ -16,12 +16,9 @@ import argparse
 import importlib.metadata
 import importlib.util
 import json
-import os
-import resource
-import statistics
-import subprocess
 import sys
-import time
+
+import harness
 
 FRAMEWORK = "pytorch"
 WORKLOADS = ["cnn-b50", "cnn-infer-1000", "rnn128-b128", "lstm128-b128", "gru128-b128", "lstm512-b128"]
@@ -60,37 +57,6 @@ def import_torch():
         sys.exit(3)
     return torch
 
-
-def installed_version():
-    try:
-        return importlib.metadata.version("torch")
-    except importlib.metadata.PackageNotFoundError:
-        return "?"
-
-
-def relay_stderr(text):
-    sys.stderr.write(text)
-
-
-def peak_rss_mib():
-    # ru_maxrss is in KiB on Linux (bytes on macOS).
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
-
-
-def median_ms(step, steps, warmup):
-    for _ in range(warmup):
-        step()
-    times = []
-    for _ in range(steps):
-        start = time.perf_counter()
-        step()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
-
-
-# ---------------------------------------------------------------------------------------------
-# Models and steps (only defined once torch is imported).
 
 def build(torch, memory_format):
     nn = torch.nn
@@ -208,12 +174,9 @@ def run_in_process(arguments):
     results = []
     for name in arguments.names:
         step, config = makers[name]()
-        milliseconds = median_ms(step, arguments.steps, arguments.warmup)
-        results.append({
-            "workload": name, "framework": FRAMEWORK,
-            "ms_per_step": round(milliseconds, 3), "peak_rss_mib": round(peak_rss_mib(), 1),
-            "config": "%s threads=%d flush_denormal" % (config, arguments.threads),
-        })
+        milliseconds = harness.median_ms(step, arguments.steps, arguments.warmup)
+        results.append(harness.record(name, FRAMEWORK, milliseconds,
+                                      "%s threads=%d flush_denormal" % (config, arguments.threads)))
         if arguments.json:
             print(json.dumps(results[-1]), flush=True)
     return torch.__version__, results
@@ -226,23 +189,15 @@ def run_isolated(arguments):
         import_torch()   # prints why and exits with 3
     results = []
     for name in arguments.names:
-        command = [sys.executable, os.path.abspath(__file__), "--in-process", "--json",
-                   "--workloads", name, "--steps", str(arguments.steps),
-                   "--warmup", str(arguments.warmup), "--threads", str(arguments.threads),
-                   "--memory-format", arguments.memory_format]
-        child = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        relay_stderr(child.stderr)
-        if child.returncode == 3:
-            sys.exit(3)
-        if child.returncode != 0:
-            sys.stderr.write("pytorch_reference.py: workload %s failed (exit %d)\n" % (name, child.returncode))
+        result = harness.run_child(__file__, name, [
+            "--steps", str(arguments.steps), "--warmup", str(arguments.warmup),
+            "--threads", str(arguments.threads), "--memory-format", arguments.memory_format], "pytorch_reference.py")
+        if result is None:
             continue
-        for line in child.stdout.splitlines():
-            if line.startswith("{"):
-                results.append(json.loads(line))
-                if arguments.json:
-                    print(line, flush=True)
-    return installed_version(), results
+        results.append(result)
+        if arguments.json:
+            print(json.dumps(result), flush=True)
+    return harness.version_of("torch"), results
 
 
 def main():
@@ -252,14 +207,10 @@ def main():
     else:
         version, results = run_isolated(arguments)
     if not arguments.json:
-        print("PyTorch %s, Python %s, %d threads, %d timed steps after %d warm-up; "
-              "one process per workload: %s" % (version, sys.version.split()[0], arguments.threads,
-                                                arguments.steps, arguments.warmup,
-                                                "no" if arguments.in_process else "yes"))
-        print("%-16s %10s %10s  %s" % ("workload", "ms/step", "peak MiB", "config"))
-        for result in results:
-            print("%-16s %10.2f %10.0f  %s" % (result["workload"], result["ms_per_step"],
-                                              result["peak_rss_mib"], result["config"]))
+        harness.print_table("PyTorch %s, Python %s, %d threads, %d timed steps after %d warm-up; "
+                            "one process per workload: %s" % (version, sys.version.split()[0], arguments.threads,
+                                                              arguments.steps, arguments.warmup,
+                                                              "no" if arguments.in_process else "yes"), results)
     return 0 if len(results) == len(arguments.names) else 1
 
 

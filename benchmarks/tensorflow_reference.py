@@ -24,11 +24,9 @@ import importlib.util
 import json
 import os
 import re
-import resource
-import statistics
-import subprocess
 import sys
-import time
+
+import harness
 
 FRAMEWORK = "tensorflow"
 # Where jit_compile=True was faster than the plain graph on the reference machine (2-core AMD EPYC,
@@ -79,7 +77,7 @@ def import_tensorflow(threads):
     return tf
 
 
-def installed_version():
+def tensorflow_version():
     for distribution in ("tensorflow-cpu", "tensorflow"):
         try:
             return importlib.metadata.version(distribution)
@@ -93,30 +91,6 @@ def installed_version():
 NOISE = re.compile(r"^(WARNING: All log messages before absl::InitializeLog|[IW]\d{4} \d\d:\d\d:\d\d"
                    r"|To enable the following instructions)")
 
-
-def relay_stderr(text):
-    sys.stderr.write("".join(line for line in text.splitlines(True) if not NOISE.match(line)))
-
-
-def peak_rss_mib():
-    # ru_maxrss is in KiB on Linux (bytes on macOS).
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
-
-
-def median_ms(step, steps, warmup):
-    for _ in range(warmup):
-        step()
-    times = []
-    for _ in range(steps):
-        start = time.perf_counter()
-        step()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
-
-
-# ---------------------------------------------------------------------------------------------
-# Models and steps (only defined once tensorflow is imported).
 
 def build(tf):
     keras = tf.keras
@@ -196,19 +170,19 @@ def time_workload(name, make, arguments):
     """Returns (milliseconds, config) for one workload under the chosen --jit policy."""
     if arguments.jit in ("off", "on"):
         jit = arguments.jit == "on"
-        return median_ms(make(jit), arguments.steps, arguments.warmup), "jit_compile=%s" % jit
+        return harness.median_ms(make(jit), arguments.steps, arguments.warmup), "jit_compile=%s" % jit
     if arguments.jit == "best":
         jit = name in XLA_FASTER
-        return median_ms(make(jit), arguments.steps, arguments.warmup), "jit_compile=%s (best)" % jit
+        return harness.median_ms(make(jit), arguments.steps, arguments.warmup), "jit_compile=%s (best)" % jit
     # auto: a short trial of each (2 warm-up, 5 timed), then the full timing of the faster.
     trial = {}
     for jit in (False, True):
         try:
-            trial[jit] = median_ms(make(jit), 5, 2)
+            trial[jit] = harness.median_ms(make(jit), 5, 2)
         except Exception as error:  # XLA cannot compile something: keep the plain graph
             sys.stderr.write("tensorflow_reference.py: jit_compile=True failed (%s)\n" % type(error).__name__)
     jit = min(trial, key=trial.get)
-    return median_ms(make(jit), arguments.steps, arguments.warmup), "jit_compile=%s (auto)" % jit
+    return harness.median_ms(make(jit), arguments.steps, arguments.warmup), "jit_compile=%s (auto)" % jit
 
 
 def run_in_process(arguments):
@@ -217,11 +191,8 @@ def run_in_process(arguments):
     results = []
     for name in arguments.names:
         milliseconds, config = time_workload(name, makers[name], arguments)
-        results.append({
-            "workload": name, "framework": FRAMEWORK,
-            "ms_per_step": round(milliseconds, 3), "peak_rss_mib": round(peak_rss_mib(), 1),
-            "config": "tf.function %s threads=%d" % (config, arguments.threads),
-        })
+        results.append(harness.record(name, FRAMEWORK, milliseconds,
+                                      "tf.function %s threads=%d" % (config, arguments.threads)))
         if arguments.json:
             print(json.dumps(results[-1]), flush=True)
     return tf.__version__, results
@@ -229,19 +200,9 @@ def run_in_process(arguments):
 
 def run_child(arguments, name, jit, steps, warmup):
     """Runs one workload in a child process; its result, or None when it failed."""
-    command = [sys.executable, os.path.abspath(__file__), "--in-process", "--json",
-               "--workloads", name, "--steps", str(steps), "--warmup", str(warmup),
-               "--threads", str(arguments.threads), "--jit", jit]
-    child = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    relay_stderr(child.stderr)
-    if child.returncode == 3:
-        sys.exit(3)
-    lines = [line for line in child.stdout.splitlines() if line.startswith("{")]
-    if child.returncode != 0 or not lines:
-        sys.stderr.write("tensorflow_reference.py: workload %s (jit %s) failed (exit %d)\n"
-                         % (name, jit, child.returncode))
-        return None
-    return json.loads(lines[-1])
+    return harness.run_child(__file__, name, ["--steps", str(steps), "--warmup", str(warmup),
+                                             "--threads", str(arguments.threads), "--jit", jit],
+                             "tensorflow_reference.py (jit %s)" % jit)
 
 
 def run_isolated(arguments):
@@ -269,7 +230,7 @@ def run_isolated(arguments):
         results.append(result)
         if arguments.json:
             print(json.dumps(result), flush=True)
-    return installed_version(), results
+    return tensorflow_version(), results
 
 
 def main():
@@ -279,18 +240,10 @@ def main():
     else:
         version, results = run_isolated(arguments)
     if not arguments.json:
-        try:
-            keras_version = importlib.metadata.version("keras")
-        except importlib.metadata.PackageNotFoundError:
-            keras_version = "?"
-        print("TensorFlow %s, Keras %s, Python %s, %d threads, %d timed steps after %d warm-up; "
-              "one process per workload: %s" % (version, keras_version, sys.version.split()[0],
-                                                arguments.threads, arguments.steps, arguments.warmup,
-                                                "no" if arguments.in_process else "yes"))
-        print("%-16s %10s %10s  %s" % ("workload", "ms/step", "peak MiB", "config"))
-        for result in results:
-            print("%-16s %10.2f %10.0f  %s" % (result["workload"], result["ms_per_step"],
-                                              result["peak_rss_mib"], result["config"]))
+        harness.print_table("TensorFlow %s, Keras %s, Python %s, %d threads, %d timed steps after %d warm-up; "
+                            "one process per workload: %s" % (version, harness.version_of("keras"), sys.version.split()[0],
+                                                              arguments.threads, arguments.steps, arguments.warmup,
+                                                              "no" if arguments.in_process else "yes"), results)
     return 0 if len(results) == len(arguments.names) else 1
 
 

@@ -1,0 +1,64 @@
+"""What the PyTorch and TensorFlow reference programs share: timing, peak memory, running one
+child process per workload, and the plain-text table. Standard library only."""
+
+import importlib.metadata
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+
+def version_of(package):
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return "?"
+
+
+def peak_rss_mib():
+    # ru_maxrss is in KiB on Linux (bytes on macOS).
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def median_ms(step, steps, warmup):
+    for _ in range(warmup):
+        step()
+    times = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        step()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def record(name, framework, milliseconds, config):
+    """One result line: the workload, its median milliseconds and this process's peak memory."""
+    return {"workload": name, "framework": framework, "ms_per_step": round(milliseconds, 3),
+            "peak_rss_mib": round(peak_rss_mib(), 1), "config": config}
+
+
+def run_child(script, name, extra_arguments, program):
+    """Runs `script --in-process --json --workloads name …` in a child process and returns its last
+    result line, or None when it failed. Exits with 3 when the child could not import its framework."""
+    command = [sys.executable, os.path.abspath(script), "--in-process", "--json", "--workloads", name] + extra_arguments
+    child = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    sys.stderr.write(child.stderr)
+    if child.returncode == 3:
+        sys.exit(3)
+    lines = [line for line in child.stdout.splitlines() if line.startswith("{")]
+    if child.returncode != 0 or not lines:
+        sys.stderr.write("%s: workload %s failed (exit %d)\n" % (program, name, child.returncode))
+        return None
+    return json.loads(lines[-1])
+
+
+def print_table(title, results):
+    print(title)
+    print("%-16s %10s %10s  %s" % ("workload", "ms/step", "peak MiB", "config"))
+    for result in results:
+        print("%-16s %10.2f %10.0f  %s" % (result["workload"], result["ms_per_step"],
+                                          result["peak_rss_mib"], result["config"]))
