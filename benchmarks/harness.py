@@ -41,12 +41,13 @@ def record(name, framework, milliseconds, config):
             "peak_rss_mib": round(peak_rss_mib(), 1), "config": config}
 
 
-def run_child(script, name, extra_arguments, program):
+def run_child(script, name, extra_arguments, program, noise=None):
     """Runs `script --in-process --json --workloads name …` in a child process and returns its last
-    result line, or None when it failed. Exits with 3 when the child could not import its framework."""
+    result line, or None when it failed. Exits with 3 when the child could not import its framework.
+    The child's standard error is relayed, less the lines `noise` (a compiled pattern) matches."""
     command = [sys.executable, os.path.abspath(script), "--in-process", "--json", "--workloads", name] + extra_arguments
     child = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    sys.stderr.write(child.stderr)
+    sys.stderr.write("".join(line for line in child.stderr.splitlines(True) if not (noise and noise.match(line))))
     if child.returncode == 3:
         sys.exit(3)
     lines = [line for line in child.stdout.splitlines() if line.startswith("{")]

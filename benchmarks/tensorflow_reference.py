@@ -202,7 +202,7 @@ def run_child(arguments, name, jit, steps, warmup):
     """Runs one workload in a child process; its result, or None when it failed."""
     return harness.run_child(__file__, name, ["--steps", str(steps), "--warmup", str(warmup),
                                              "--threads", str(arguments.threads), "--jit", jit],
-                             "tensorflow_reference.py (jit %s)" % jit)
+                             "tensorflow_reference.py (jit %s)" % jit, noise=NOISE)
 
 
 def run_isolated(arguments):
