@@ -1,6 +1,7 @@
 """What the PyTorch and TensorFlow reference programs share: timing, peak memory, running one
 child process per workload, and the plain-text table. Standard library only."""
 
+import argparse
 import importlib.metadata
 import json
 import os
@@ -63,3 +64,33 @@ def print_table(title, results):
     for result in results:
         print("%-16s %10.2f %10.0f  %s" % (result["workload"], result["ms_per_step"],
                                           result["peak_rss_mib"], result["config"]))
+
+
+WORKLOADS = ["cnn-b50", "cnn-infer-1000", "rnn128-b128", "lstm128-b128", "gru128-b128", "lstm512-b128"]
+
+
+def argument_parser(description):
+    """The options both programs take; each adds its own before calling `parse`."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--workloads", default=",".join(WORKLOADS),
+                        help="comma-separated subset of: " + ", ".join(WORKLOADS) + " (default: all)")
+    parser.add_argument("--steps", type=int, default=30, help="timed steps per workload (default 30)")
+    parser.add_argument("--warmup", type=int, default=5, help="untimed warm-up steps (default 5)")
+    parser.add_argument("--threads", type=int, default=2, help="intra- and inter-op threads (default 2)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object per line")
+    parser.add_argument("--in-process", action="store_true",
+                        help="run every workload in this process instead of one process each")
+    return parser
+
+
+def parse(parser):
+    """Parses and checks the options; `names` holds the chosen workloads."""
+    arguments = parser.parse_args()
+    names = [name for name in arguments.workloads.split(",") if name]
+    unknown = [name for name in names if name not in WORKLOADS]
+    if unknown or not names:
+        parser.error("unknown workload(s) %s; known: %s" % (", ".join(unknown), ", ".join(WORKLOADS)))
+    if arguments.steps < 1 or arguments.warmup < 0 or arguments.threads < 1:
+        parser.error("--steps and --threads must be positive, --warmup not negative")
+    arguments.names = names
+    return arguments

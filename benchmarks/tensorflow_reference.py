@@ -18,7 +18,6 @@ all in this process instead (the peak is then the process's peak so far).
 
 Exit status 3 when TensorFlow cannot be imported.
 """
-import argparse
 import importlib.metadata
 import importlib.util
 import json
@@ -33,32 +32,15 @@ FRAMEWORK = "tensorflow"
 # TensorFlow 2.21, 2 threads): LSTM-512 ~160 vs ~220 ms. XLA was slower for every other workload
 # (CNN step 52 vs 39 ms, inference 200 vs 132 ms, LSTM-128 42 vs 25, GRU 32 vs 23, RNN 10 vs 9).
 XLA_FASTER = {"lstm512-b128"}
-WORKLOADS = ["cnn-b50", "cnn-infer-1000", "rnn128-b128", "lstm128-b128", "gru128-b128", "lstm512-b128"]
 
 
 def parse_arguments():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--workloads", default=",".join(WORKLOADS),
-                        help="comma-separated subset of: " + ", ".join(WORKLOADS) + " (default: all)")
-    parser.add_argument("--steps", type=int, default=30, help="timed steps per workload (default 30)")
-    parser.add_argument("--warmup", type=int, default=5, help="untimed warm-up steps (default 5)")
-    parser.add_argument("--threads", type=int, default=2, help="intra- and inter-op threads (default 2)")
+    parser = harness.argument_parser(__doc__.split("\n\n")[0])
     parser.add_argument("--jit", choices=["best", "off", "on", "auto"], default="best",
                         help="XLA (jit_compile=True) for the step: best (default) = off except where "
                              "it was faster on the reference 2-core machine (%s), off, on, or auto "
                              "(time both briefly per workload, keep the faster)" % ", ".join(sorted(XLA_FASTER)))
-    parser.add_argument("--json", action="store_true", help="print one JSON object per line")
-    parser.add_argument("--in-process", action="store_true",
-                        help="run every workload in this process instead of one process each")
-    arguments = parser.parse_args()
-    names = [name for name in arguments.workloads.split(",") if name]
-    unknown = [name for name in names if name not in WORKLOADS]
-    if unknown or not names:
-        parser.error("unknown workload(s) %s; known: %s" % (", ".join(unknown), ", ".join(WORKLOADS)))
-    if arguments.steps < 1 or arguments.warmup < 0 or arguments.threads < 1:
-        parser.error("--steps and --threads must be positive, --warmup not negative")
-    arguments.names = names
-    return arguments
+    return harness.parse(parser)
 
 
 def import_tensorflow(threads):
