@@ -67,6 +67,13 @@ final class Tape: @unchecked Sendable {
 
     func gradientStorage(of node: Int) -> Storage? { gradients[node] }
 
+    /// Drops every pullback and gradient still held: pullbacks capture the tape, so nodes the
+    /// backward pass never reached would otherwise keep it alive in a cycle.
+    func release() {
+        for i in nodes.indices { nodes[i].pullback = nil }
+        for i in gradients.indices { gradients[i] = nil }
+    }
+
     /// Runs the pullbacks from `node` backwards, seeding its gradient with `seed`. Each node's
     /// gradient and pullback (with the tensors it captured) are released once used.
     func backpropagate(from node: Int, seed: Tensor) {

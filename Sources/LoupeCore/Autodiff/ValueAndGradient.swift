@@ -30,6 +30,7 @@ private func differentiate(
 ) throws -> (value: Tensor, gradients: [Tensor]) {
     flushDenormals()
     let tape = Tape()
+    defer { tape.release() }
     let tracked = parameters.map { tape.leaf($0) }
     let value = try Tape.$current.withValue(tape) { try body(tracked) }
     if let seed {
