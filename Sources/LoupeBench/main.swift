@@ -148,6 +148,21 @@ func kernels(_ options: Options) throws {
               + column(String(format: "%.2f", backwardMs), 13) + column(String(format: "%.0f", gflops(backwardFlops, backwardMs)), 10)
               + String(format: "%.0f", rate))
     }
+    do {  // the dense layer fc1: few rows forward, a short inner dimension for the weight gradient
+        let name = "fc1 3136→1024, batch 50"
+        let x = Tensor.randomUniform([50, 3136], generator: &g)
+        let w = Tensor.truncatedNormal([3136, 1024], standardDeviation: 0.1, generator: &g)
+        let seed = Tensor.randomUniform([50, 1024], generator: &g)
+        let products = 2.0 * 50 * 3136 * 1024
+        let forwardMs = try medianMilliseconds(options.repeats) { _ = try matmul(x, w) }
+        let bothMs = try medianMilliseconds(options.repeats) {
+            _ = try valueAndGradient(at: [x, w], seed: seed) { p in try matmul(p[0], p[1]) }
+        }
+        let backwardMs = max(bothMs - forwardMs, 1e-6)
+        print(column(name, 40) + column(String(format: "%.2f", forwardMs), 12) + column(String(format: "%.0f", gflops(products, forwardMs)), 10)
+              + column(String(format: "%.2f", backwardMs), 13) + column(String(format: "%.0f", gflops(2 * products, backwardMs)), 10)
+              + String(format: "%.0f", gflops(3 * products, bothMs)))
+    }
     print(String(format: "\nconv2 forward+backward: %.0f%% of the sgemm ceiling (target ≥ 60%%)", 100 * conv2Rate / ceiling))
 }
 

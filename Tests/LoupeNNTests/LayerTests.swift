@@ -41,6 +41,27 @@ import Testing
         #expect(captured["relu2"]?.shape == [3, 14, 14, 64])
     }
 
+    /// Conv2D → ReLU → MaxPool2D runs fused unless a probe captures the convolution or the ReLU;
+    /// both ways give the same bits, forward and backward.
+    @Test func sequentialFusesConvolutionReLUPoolWithoutChangingABit() throws {
+        let model = try lenet(seed: 3)
+        model.eval()
+        var g = RandomGenerator(seed: 7)
+        let images = Tensor.randomUniform([4, 28, 28, 1], generator: &g)
+        let labels: [Int32] = [1, 2, 3, 4]
+        let fused = try valueAndGradient(of: model) { m in try softmaxCrossEntropy(logits: m(images), labels: labels) }
+        let separate = try valueAndGradient(of: model) { m in
+            try softmaxCrossEntropy(logits: m(images, capturing: ["relu1", "relu2"]).output, labels: labels)
+        }
+        #expect(fused.value == separate.value)
+        #expect(fused.gradients.names == separate.gradients.names)
+        for (a, b) in zip(fused.gradients.tensors, separate.gradients.tensors) { #expect(a == b) }
+        let (logits, captured) = try model(images, capturing: ["pool1", "pool2"])
+        #expect(logits == (try model(images)))
+        #expect(captured["pool1"]?.shape == [4, 14, 14, 32])
+        #expect(captured["pool2"]?.shape == [4, 7, 7, 64])
+    }
+
     @Test func dropoutOnlyWhileTraining() throws {
         let model = try lenet(seed: 0)
         var g = RandomGenerator(seed: 6)

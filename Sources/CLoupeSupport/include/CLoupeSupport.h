@@ -1,6 +1,8 @@
 #ifndef CLOUPE_SUPPORT_H
 #define CLOUPE_SUPPORT_H
 
+#include <stdint.h>
+
 /// Sets flush-to-zero and denormals-are-zero for the calling thread (x86 MXCSR, AArch64 FPCR.FZ).
 /// Denormal floats slow training down as weights and gradients shrink (MEASURED.md).
 void loupe_flush_denormals(void);
@@ -12,5 +14,53 @@ int loupe_flushes_denormals(void);
 /// BLAS libraries or platforms). The selection itself runs before main (BLASSelection.c).
 const char *loupe_blas_initial_core(void);
 const char *loupe_blas_core(void);
+
+/// Direct stride-1 convolution (DirectConvolution.c). 1 when this CPU runs the AVX-512 kernels
+/// below; they must not be called otherwise.
+int loupe_direct_convolution_supported(void);
+
+/// One stride-1 convolution over NHWC tensors, its input already padded left and right:
+/// output[n][oy][ox][o] (+)= bias[o] + Σ input[n][oy + ky − padTop][ox + kx][c] · filter[ky][kx][c][o],
+/// input rows outside 0..<inputHeight counting as zeros. outChannels must be a multiple of 16.
+typedef struct {
+    const float *input;    ///< [batch][inputHeight][paddedWidth][inputChannels]
+    int batch, inputHeight, paddedWidth, inputChannels;
+    const float *filter;   ///< [kernelHeight][kernelWidth][inputChannels][outChannels]
+    int kernelHeight, kernelWidth, outChannels;
+    const float *bias;     ///< [outChannels], or NULL; ignored when accumulating
+    float *output;         ///< [batch][outputHeight][outputWidth][outChannels]
+    int outputHeight, outputWidth, padTop;
+    int accumulate;        ///< 1: add to output; 0: overwrite it
+} loupe_conv_rows_args;
+
+/// The convolution for images firstImage..<endImage.
+void loupe_conv_rows(const loupe_conv_rows_args *args, int firstImage, int endImage);
+
+/// The convolution, then ReLU and 2x2 max-pooling with stride 2 (outputHeight and outputWidth
+/// even), two output rows at a time so that the full-size output is never stored: pooled
+/// [batch][outputHeight/2][outputWidth/2][outChannels], and the switches (each window's largest
+/// element as a flat index into the unpooled output; ties to the first in row-major order).
+/// Returns 0, computing nothing, when its two-row buffer cannot be allocated.
+int loupe_conv_relu_pool(const loupe_conv_rows_args *args, int firstImage, int endImage, float *pooled,
+                         int32_t *switches);
+
+/// How many independent pieces the filter gradient is cut into (for threads).
+int loupe_conv_filter_items(const loupe_conv_rows_args *args);
+
+/// dFilter[ky][kx][c][o] += Σ input[n][oy + ky − padTop][ox + kx][c] · dy[n][oy][ox][o] over all
+/// images and positions (args->output and bias unused), for pieces firstItem, firstItem + itemStep, …
+/// Each element is summed image by image in order, whatever the pieces.
+void loupe_conv_filter_gradient(const loupe_conv_rows_args *args, const float *dy, float *dFilter,
+                                int firstItem, int itemStep);
+
+/// C [m, n] (+)= A [m, k] · B [k, n], all row-major and contiguous, for C's columns
+/// columnStart..<columnEnd (multiples of 16, as n must be). For few rows (m below 64).
+void loupe_gemm_short_rows(int m, int n, int k, const float *a, const float *b, float *c, int accumulate,
+                           int columnStart, int columnEnd);
+
+/// C [m, n] (+)= Aᵀ · B with A stored [k, m] and B [k, n], for C's rows rowStart..<rowEnd;
+/// n a multiple of 16. For a short inner dimension k (a weight gradient at batch 50).
+void loupe_gemm_short_inner(int m, int n, int k, const float *a, const float *b, float *c, int accumulate,
+                            int rowStart, int rowEnd);
 
 #endif

@@ -3,6 +3,7 @@ import Accelerate
 #else
 import CBLAS
 #endif
+import CLoupeSupport
 
 /// C = alpha · op(A) · op(B) + beta · C, row-major, computed by single-threaded BLAS calls on
 /// fixed blocks of C's rows (or columns when C has few rows) run in parallel.
@@ -15,6 +16,10 @@ public func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
                  beta: Float = 0, c: UnsafeMutablePointer<Float>) {
     BLAS.configure()
     if m == 0 || n == 0 { return }
+    if shortGEMM(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha, a: a, b: b,
+                 beta: beta, c: c) {
+        return
+    }
     if m < 64 && n >= 4 * m && k >= 64 && 2 * m * n * k >= (1 << 21) {
         // Few rows (a dense layer at batch 50): OpenBLAS is faster on the transposed problem
         // Cᵀ = op(B)ᵀ · op(A)ᵀ, whose long side is the row dimension; transpose back after.
@@ -52,6 +57,40 @@ public func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
                   pb.pointer + bOffset, ldb, beta, pc.pointer + r.lowerBound, ldc)
         }
     }
+}
+
+/// The products of a dense layer at small batch, on Loupe's AVX-512 kernels (DirectConvolution.c)
+/// where the CPU has them: the forward product (few rows, A · B) and the weight gradient (a short
+/// inner dimension, Aᵀ · B). BLAS would spend much of their time packing the large operand.
+/// Split by fixed blocks of C (columns, or rows), each summed whole: the same bits on any thread
+/// count. Returns false, computing nothing, for the products these kernels do not cover.
+private func shortGEMM(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+                       a: UnsafePointer<Float>, b: UnsafePointer<Float>, beta: Float, c: UnsafeMutablePointer<Float>) -> Bool {
+    guard ConvolutionAlgorithm.nativeKernelsEnabled, alpha == 1, beta == 0 || beta == 1, !transposeB, n % 16 == 0,
+          k > 0, 2 * m * n * k >= (1 << 21), m < (1 << 30) / max(1, n) else { return false }
+    let pa = SendablePointer(a), pb = SendablePointer(b), pc = SendablePointer(c)
+    let accumulate: Int32 = beta == 1 ? 1 : 0
+    if !transposeA && m < 64 && k >= 64 {
+        // Columns in two halves, cut at a multiple of 64 (the kernel's widest block).
+        let cut = min(n, ((n / 2 + 63) / 64) * 64)
+        parallelFor(cut < n ? 2 : 1) { part in
+            let (start, end) = part == 0 ? (0, cut) : (cut, n)
+            loupe_gemm_short_rows(Int32(m), Int32(n), Int32(k), pa.pointer, pb.pointer, pc.pointer, accumulate,
+                                  Int32(start), Int32(end))
+        }
+        return true
+    }
+    if transposeA && k <= 256 && m >= 64 {
+        // Rows in two halves, cut at a multiple of 6 (the kernel's block of rows).
+        let cut = min(m, ((m / 2 + 5) / 6) * 6)
+        parallelFor(cut < m ? 2 : 1) { part in
+            let (start, end) = part == 0 ? (0, cut) : (cut, m)
+            loupe_gemm_short_inner(Int32(m), Int32(n), Int32(k), pa.pointer, pb.pointer, pc.pointer, accumulate,
+                                   Int32(start), Int32(end))
+        }
+        return true
+    }
+    return false
 }
 
 /// C = alpha · op(A) · op(B) + beta · C on the calling thread only: for callers that already run

@@ -1,7 +1,9 @@
 /// 2-D convolution (cross-correlation, as `tf.nn.conv2d`): input [N, H, W, C], filter HWIO
 /// [KH, KW, C, OC], output [N, OH, OW, OC], stride and SAME/VALID padding as TensorFlow.
 ///
-/// Computed as im2col + GEMM, tile by tile: a tile of images has its patches copied into a
+/// Stride-1 convolutions with a multiple of 16 output channels run on the direct AVX-512 kernels
+/// where the CPU has them (`ConvolutionAlgorithm`, DirectConvolution.c). Otherwise:
+/// computed as im2col + GEMM, tile by tile: a tile of images has its patches copied into a
 /// column matrix cols [tile·OH·OW, KH·KW·C] small enough to stay in cache, multiplied by the
 /// filter [KH·KW·C, OC] into the tile's output rows. Tiles run in parallel. The backward pass
 /// rebuilds each tile's columns rather than keeping them all (31 MB for conv2 at batch 50):
@@ -23,6 +25,9 @@ public func conv2d(_ x: Tensor, filter: Tensor, bias: Tensor? = nil, strides: (h
     let outChannels = filter.shape[3]
     if let bias, bias.shape != [outChannels] {
         throw LoupeError.shapeMismatch(op: "conv2d", message: "bias \(describe(bias.shape)) does not match filter \(describe(filter.shape)) (expected [\(outChannels)])")
+    }
+    if ConvolutionAlgorithm.useDirect(g, outChannels: outChannels) {
+        return directConv2d(g, x: x, filter: filter, bias: bias, outChannels: outChannels)
     }
     let out = Tensor(uninitializedShape: [g.batch, g.outputHeight, g.outputWidth, outChannels])
     let tiles = ConvolutionTiles(g)
@@ -50,6 +55,27 @@ public func conv2d(_ x: Tensor, filter: Tensor, bias: Tensor? = nil, strides: (h
         conv2dBackward(g, tiles, x: x.storage.pointer, filter: filter.storage.pointer, dy: backward.dy,
                        dx: dx, dFilter: dFilter, dBias: dBias, outChannels: outChannels)
     }
+}
+
+/// conv2d with `bias`, then ReLU, then max-pooling over 2x2 windows with stride 2
+/// (`poolPadding`): `maxPool2D(relu(conv2d(…)), …)`, the same values and gradients, in one pass
+/// where the direct kernels apply (stride 1, a multiple of 16 output channels, even output
+/// height and width). There the full-size convolution output is never stored, which saves its
+/// memory traffic twice (ReLU and pooling would each read it); elsewhere it runs the three ops.
+/// Sequential uses it for a Conv2D → ReLU → MaxPool2D run whose inner outputs nobody captures.
+public func conv2dReLUMaxPool(_ x: Tensor, filter: Tensor, bias: Tensor? = nil,
+                              strides: (height: Int, width: Int) = (1, 1), padding: Padding,
+                              poolPadding: Padding = .same) throws -> Tensor {
+    if filter.rank == 4, let g = try? WindowGeometry(op: "conv2d", inputShape: x.shape, kernel: (filter.shape[0], filter.shape[1]),
+                                                     strides: strides, padding: padding),
+       filter.shape[2] == g.channels, bias == nil || bias!.shape == [filter.shape[3]],
+       g.outputHeight % 2 == 0, g.outputWidth % 2 == 0,
+       ConvolutionAlgorithm.useDirect(g, outChannels: filter.shape[3]),
+       g.batch * g.outputHeight * g.outputWidth * filter.shape[3] < Int(Int32.max) {
+        return directConv2dReLUMaxPool(g, x: x, filter: filter, bias: bias, outChannels: filter.shape[3])
+    }
+    let convolved = try conv2d(x, filter: filter, bias: bias, strides: strides, padding: padding)
+    return try maxPool2D(relu(convolved), kernel: (2, 2), strides: (2, 2), padding: poolPadding)
 }
 
 /// How a batch is cut into tiles of whole images for convolution: as many images as keep a tile's

@@ -22,4 +22,11 @@ public final class Conv2D: Layer {
     public func callAsFunction(_ input: Tensor) throws -> Tensor {
         try conv2d(input, filter: weight.value, bias: bias?.value, strides: strides, padding: padding)
     }
+
+    /// This convolution, then ReLU, then max-pooling over 2x2 windows with stride 2: what
+    /// Sequential runs for Conv2D → ReLU → MaxPool2D (`conv2dReLUMaxPool`).
+    public func reluMaxPool(_ input: Tensor, poolPadding: Padding) throws -> Tensor {
+        try conv2dReLUMaxPool(input, filter: weight.value, bias: bias?.value, strides: strides, padding: padding,
+                              poolPadding: poolPadding)
+    }
 }

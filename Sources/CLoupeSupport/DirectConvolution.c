@@ -1,0 +1,406 @@
+// Direct stride-1 convolution kernels for x86-64 CPUs with AVX-512 (see CLoupeSupport.h).
+//
+// Why C: Swift cannot compile one function for AVX-512 and pick it at run time (its SIMD types
+// compile to the baseline SSE here), and im2col + GEMM multiplies every padding zero (16% of
+// conv2's work at 14x14 with a 5x5 SAME window). These kernels read each input row in place:
+// with the input padded left and right, row `iy` of a kernel row `ky` is an overlapping matrix
+// A[p][j] = row[(ox + p)·C + j], j over kx·C + c, so one kernel row is a GEMM against
+// filter[ky] viewed as [KW·C, OC], with no copy. Rows that fall in the top or bottom padding
+// are skipped. Everything else (geometry, tiling, threads, autodiff) is Swift.
+//
+// Each output element is summed in a fixed order (kernel rows, then kx·C + c; the filter
+// gradient image by image), so results never depend on how callers split the work.
+
+#include "CLoupeSupport.h"
+
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+#include <immintrin.h>
+#include <stdlib.h>
+
+#define AVX512 __attribute__((target("avx512f,fma")))
+#define INLINE static inline __attribute__((always_inline))
+
+int loupe_direct_convolution_supported(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Forward (and input-gradient) kernel: a block of P output pixels × V·16 output channels.
+
+INLINE AVX512 void rows_block(int P, int V, const float *input, long rowStride, int rows,
+                              const float *filter, long filterRowStride, int filterStride, int taps, int pixelStride,
+                              int outChannels, const float *bias, int accumulate, float *out) {
+    __m512 acc[12][4];
+#pragma clang loop unroll(full)
+    for (int p = 0; p < P; p++) {
+#pragma clang loop unroll(full)
+        for (int v = 0; v < V; v++) {
+            if (accumulate) acc[p][v] = _mm512_loadu_ps(out + (long)p * outChannels + v * 16);
+            else if (bias) acc[p][v] = _mm512_loadu_ps(bias + v * 16);
+            else acc[p][v] = _mm512_setzero_ps();
+        }
+    }
+    for (int r = 0; r < rows; r++) {
+        const float *a = input + r * rowStride;
+        const float *w = filter + r * filterRowStride;
+        for (int j = 0; j < taps; j++) {
+            __m512 wv[4];
+#pragma clang loop unroll(full)
+            for (int v = 0; v < V; v++) wv[v] = _mm512_loadu_ps(w + (long)j * filterStride + v * 16);
+#pragma clang loop unroll(full)
+            for (int p = 0; p < P; p++) {
+                __m512 b = _mm512_set1_ps(a[(long)p * pixelStride + j]);
+#pragma clang loop unroll(full)
+                for (int v = 0; v < V; v++) acc[p][v] = _mm512_fmadd_ps(b, wv[v], acc[p][v]);
+            }
+        }
+    }
+#pragma clang loop unroll(full)
+    for (int p = 0; p < P; p++) {
+#pragma clang loop unroll(full)
+        for (int v = 0; v < V; v++) _mm512_storeu_ps(out + (long)p * outChannels + v * 16, acc[p][v]);
+    }
+}
+
+typedef void (*rows_kernel)(const float *, long, int, const float *, long, int, int, int, int, const float *, int,
+                            float *);
+
+#define ROWS_KERNEL(P, V)                                                                                       \
+    static AVX512 void rows_##P##_##V(const float *input, long rowStride, int rows, const float *filter,          \
+                                      long filterRowStride, int filterStride, int taps, int pixelStride,         \
+                                      int outChannels, const float *bias, int accumulate, float *out) {          \
+        rows_block(P, V, input, rowStride, rows, filter, filterRowStride, filterStride, taps, pixelStride,       \
+                   outChannels, bias, accumulate, out);                                                          \
+    }
+#define ROWS_KERNELS(V)                                                                                         \
+    ROWS_KERNEL(1, V) ROWS_KERNEL(2, V) ROWS_KERNEL(3, V) ROWS_KERNEL(4, V) ROWS_KERNEL(5, V) ROWS_KERNEL(6, V)  \
+    ROWS_KERNEL(7, V) ROWS_KERNEL(8, V) ROWS_KERNEL(9, V) ROWS_KERNEL(10, V) ROWS_KERNEL(11, V) ROWS_KERNEL(12, V)
+ROWS_KERNELS(1)
+ROWS_KERNELS(2)
+ROWS_KERNEL(1, 4) ROWS_KERNEL(2, 4) ROWS_KERNEL(3, 4) ROWS_KERNEL(4, 4) ROWS_KERNEL(5, 4) ROWS_KERNEL(6, 4)
+
+static const rows_kernel rows_kernels_1[13] = {0, rows_1_1, rows_2_1, rows_3_1, rows_4_1, rows_5_1, rows_6_1,
+                                               rows_7_1, rows_8_1, rows_9_1, rows_10_1, rows_11_1, rows_12_1};
+static const rows_kernel rows_kernels_2[13] = {0, rows_1_2, rows_2_2, rows_3_2, rows_4_2, rows_5_2, rows_6_2,
+                                               rows_7_2, rows_8_2, rows_9_2, rows_10_2, rows_11_2, rows_12_2};
+static const rows_kernel rows_kernels_4[7] = {0, rows_1_4, rows_2_4, rows_3_4, rows_4_4, rows_5_4, rows_6_4};
+
+// The widest block for V vectors of channels: 24 accumulators, so the V filter vectors and the
+// broadcast pixel still fit in the 32 registers (7 × 4 spills).
+static int max_pixels(int V) { return V == 4 ? 6 : 12; }
+
+// Output row oy of image n, written to outRow [outputWidth][outChannels].
+static void conv_row(const loupe_conv_rows_args *a, int n, int oy, float *outRow) {
+    const int taps = a->kernelWidth * a->inputChannels;
+    const long filterRowStride = (long)taps * a->outChannels;
+    const long rowStride = (long)a->paddedWidth * a->inputChannels;
+    int ky0 = a->padTop - oy;
+    if (ky0 < 0) ky0 = 0;
+    int ky1 = a->inputHeight + a->padTop - oy;
+    if (ky1 > a->kernelHeight) ky1 = a->kernelHeight;
+    const float *inRow = a->input + ((long)n * a->inputHeight + (oy + ky0 - a->padTop)) * rowStride;
+    const float *filterRow = a->filter + (long)ky0 * filterRowStride;
+    const int rows = ky1 - ky0;
+    for (int c0 = 0; c0 < a->outChannels;) {
+        const int remaining = (a->outChannels - c0) / 16;
+        const int V = remaining >= 4 ? 4 : (remaining >= 2 ? 2 : 1);
+        const rows_kernel *kernels = V == 4 ? rows_kernels_4 : (V == 2 ? rows_kernels_2 : rows_kernels_1);
+        // Blocks as equal as possible: 14 pixels go as 5 + 5 + 4, not 6 + 6 + 2.
+        const int pmax = max_pixels(V);
+        const int blocks = (a->outputWidth + pmax - 1) / pmax;
+        const int P = (a->outputWidth + blocks - 1) / blocks;
+        const float *bias = a->bias ? a->bias + c0 : 0;
+        for (int ox = 0; ox < a->outputWidth; ox += P) {
+            const int width = a->outputWidth - ox < P ? a->outputWidth - ox : P;
+            float *out = outRow + (long)ox * a->outChannels + c0;
+            if (rows <= 0) {  // the window lies wholly in the padding
+                if (!a->accumulate)
+                    for (int p = 0; p < width; p++)
+                        for (int c = 0; c < V * 16; c++) out[(long)p * a->outChannels + c] = bias ? bias[c] : 0;
+                continue;
+            }
+            kernels[width](inRow + (long)ox * a->inputChannels, rowStride, rows, filterRow + c0, filterRowStride,
+                           a->outChannels, taps, a->inputChannels, a->outChannels, bias, a->accumulate, out);
+        }
+        c0 += V * 16;
+    }
+}
+
+void loupe_conv_rows(const loupe_conv_rows_args *a, int firstImage, int endImage) {
+    for (int n = firstImage; n < endImage; n++)
+        for (int oy = 0; oy < a->outputHeight; oy++)
+            conv_row(a, n, oy, a->output + ((long)n * a->outputHeight + oy) * a->outputWidth * a->outChannels);
+}
+
+// Max of the 2x2 windows of rows top and below (outputWidth even), then ReLU; the switch of
+// each window is the flat index of its largest element in the convolution's output, ties going
+// to the first in row-major order (as maxPool2D).
+static AVX512 void relu_pool_rows(const float *top, const float *below, int width, int channels, long firstIndex,
+                                  float *pooled, int32_t *switches) {
+    const __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const long rowLength = (long)width * channels;
+    for (int px = 0; px < width / 2; px++) {
+        for (int c = 0; c < channels; c += 16) {
+            const long o0 = (long)(2 * px) * channels + c, o1 = o0 + channels;
+            __m512 m = _mm512_loadu_ps(top + o0);
+            __m512i index = _mm512_add_epi32(_mm512_set1_epi32((int32_t)(firstIndex + o0)), lanes);
+            const __m512 v1 = _mm512_loadu_ps(top + o1), v2 = _mm512_loadu_ps(below + o0), v3 = _mm512_loadu_ps(below + o1);
+            __mmask16 better = _mm512_cmp_ps_mask(v1, m, _CMP_GT_OQ);
+            m = _mm512_mask_mov_ps(m, better, v1);
+            index = _mm512_mask_mov_epi32(index, better, _mm512_add_epi32(_mm512_set1_epi32((int32_t)(firstIndex + o1)), lanes));
+            better = _mm512_cmp_ps_mask(v2, m, _CMP_GT_OQ);
+            m = _mm512_mask_mov_ps(m, better, v2);
+            index = _mm512_mask_mov_epi32(index, better,
+                                          _mm512_add_epi32(_mm512_set1_epi32((int32_t)(firstIndex + rowLength + o0)), lanes));
+            better = _mm512_cmp_ps_mask(v3, m, _CMP_GT_OQ);
+            m = _mm512_mask_mov_ps(m, better, v3);
+            index = _mm512_mask_mov_epi32(index, better,
+                                          _mm512_add_epi32(_mm512_set1_epi32((int32_t)(firstIndex + rowLength + o1)), lanes));
+            const __mmask16 positive = _mm512_cmp_ps_mask(m, _mm512_setzero_ps(), _CMP_GT_OQ);
+            _mm512_storeu_ps(pooled + (long)px * channels + c, _mm512_maskz_mov_ps(positive, m));
+            _mm512_storeu_epi32(switches + (long)px * channels + c, index);
+        }
+    }
+}
+
+int loupe_conv_relu_pool(const loupe_conv_rows_args *a, int firstImage, int endImage, float *pooled,
+                         int32_t *switches) {
+    const long rowLength = (long)a->outputWidth * a->outChannels;
+    float *rows = aligned_alloc(64, (size_t)(2 * rowLength) * sizeof(float));
+    if (!rows) return 0;
+    const long pooledRow = rowLength / 4 * 2;  // (outputWidth / 2) · outChannels
+    for (int n = firstImage; n < endImage; n++) {
+        for (int oy = 0; oy < a->outputHeight; oy += 2) {
+            conv_row(a, n, oy, rows);
+            conv_row(a, n, oy + 1, rows + rowLength);
+            const long out = ((long)n * (a->outputHeight / 2) + oy / 2) * pooledRow;
+            relu_pool_rows(rows, rows + rowLength, a->outputWidth, a->outChannels,
+                           ((long)n * a->outputHeight + oy) * rowLength, pooled + out, switches + out);
+        }
+    }
+    free(rows);
+    return 1;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Filter gradient kernel: J consecutive taps (kx·C + c) × V·16 output channels of one kernel
+// row, summed over the pixels of one image.
+
+INLINE AVX512 void filter_block(int J, int V, const float *input, long rowStride, const float *dy, long dyRowStride,
+                                int rows, int width, int pixelStride, int dyStride, int outChannels, int overwrite,
+                                float *dFilter) {
+    __m512 acc[12][4];
+#pragma clang loop unroll(full)
+    for (int j = 0; j < J; j++) {
+#pragma clang loop unroll(full)
+        for (int v = 0; v < V; v++)
+            acc[j][v] = overwrite ? _mm512_setzero_ps() : _mm512_loadu_ps(dFilter + (long)j * outChannels + v * 16);
+    }
+    for (int r = 0; r < rows; r++) {
+        const float *a = input + r * rowStride;
+        const float *d = dy + r * dyRowStride;
+        for (int x = 0; x < width; x++) {
+            __m512 dv[4];
+#pragma clang loop unroll(full)
+            for (int v = 0; v < V; v++) dv[v] = _mm512_loadu_ps(d + (long)x * dyStride + v * 16);
+#pragma clang loop unroll(full)
+            for (int j = 0; j < J; j++) {
+                __m512 b = _mm512_set1_ps(a[(long)x * pixelStride + j]);
+#pragma clang loop unroll(full)
+                for (int v = 0; v < V; v++) acc[j][v] = _mm512_fmadd_ps(b, dv[v], acc[j][v]);
+            }
+        }
+    }
+#pragma clang loop unroll(full)
+    for (int j = 0; j < J; j++) {
+#pragma clang loop unroll(full)
+        for (int v = 0; v < V; v++) _mm512_storeu_ps(dFilter + (long)j * outChannels + v * 16, acc[j][v]);
+    }
+}
+
+typedef void (*filter_kernel)(const float *, long, const float *, long, int, int, int, int, int, int, float *);
+
+#define FILTER_KERNEL(J, V)                                                                                     \
+    static AVX512 void filter_##J##_##V(const float *input, long rowStride, const float *dy, long dyRowStride,   \
+                                        int rows, int width, int pixelStride, int dyStride, int outChannels,     \
+                                        int overwrite, float *dFilter) {                                         \
+        filter_block(J, V, input, rowStride, dy, dyRowStride, rows, width, pixelStride, dyStride, outChannels,   \
+                     overwrite, dFilter);                                                                        \
+    }
+#define FILTER_KERNELS(V)                                                                                       \
+    FILTER_KERNEL(1, V) FILTER_KERNEL(2, V) FILTER_KERNEL(3, V) FILTER_KERNEL(4, V) FILTER_KERNEL(5, V)         \
+    FILTER_KERNEL(6, V) FILTER_KERNEL(7, V) FILTER_KERNEL(8, V) FILTER_KERNEL(9, V) FILTER_KERNEL(10, V)        \
+    FILTER_KERNEL(11, V) FILTER_KERNEL(12, V)
+FILTER_KERNELS(1)
+FILTER_KERNELS(2)
+FILTER_KERNEL(1, 4) FILTER_KERNEL(2, 4) FILTER_KERNEL(3, 4) FILTER_KERNEL(4, 4) FILTER_KERNEL(5, 4)
+FILTER_KERNEL(6, 4)
+
+static const filter_kernel filter_kernels_1[13] = {0, filter_1_1, filter_2_1, filter_3_1, filter_4_1,
+                                                   filter_5_1, filter_6_1, filter_7_1, filter_8_1, filter_9_1,
+                                                   filter_10_1, filter_11_1, filter_12_1};
+static const filter_kernel filter_kernels_2[13] = {0, filter_1_2, filter_2_2, filter_3_2, filter_4_2,
+                                                   filter_5_2, filter_6_2, filter_7_2, filter_8_2, filter_9_2,
+                                                   filter_10_2, filter_11_2, filter_12_2};
+static const filter_kernel filter_kernels_4[7] = {0, filter_1_4, filter_2_4, filter_3_4, filter_4_4, filter_5_4,
+                                                  filter_6_4};
+
+static int max_taps(int V) { return V == 4 ? 6 : 12; }
+
+int loupe_conv_filter_items(const loupe_conv_rows_args *a) {
+    const int taps = a->kernelWidth * a->inputChannels;
+    int items = 0;
+    for (int c0 = 0; c0 < a->outChannels;) {
+        const int remaining = (a->outChannels - c0) / 16;
+        const int V = remaining >= 4 ? 4 : (remaining >= 2 ? 2 : 1);
+        items += (taps + max_taps(V) - 1) / max_taps(V);
+        c0 += V * 16;
+    }
+    return items * a->kernelHeight;
+}
+
+void loupe_conv_filter_gradient(const loupe_conv_rows_args *a, const float *dy, float *dFilter, int firstItem,
+                                int itemStep) {
+    const int taps = a->kernelWidth * a->inputChannels;
+    const long filterRowStride = (long)taps * a->outChannels;
+    const long rowStride = (long)a->paddedWidth * a->inputChannels;
+    const long dyRowStride = (long)a->outputWidth * a->outChannels;
+    // Items, numbered kernel row by kernel row: (channel chunk, block of taps).
+    int perRow = 0;
+    int chunkStart[64], chunkV[64], chunkBlocks[64], chunkTaps[64], chunks = 0;
+    for (int c0 = 0; c0 < a->outChannels && chunks < 64;) {
+        const int remaining = (a->outChannels - c0) / 16;
+        const int V = remaining >= 4 ? 4 : (remaining >= 2 ? 2 : 1);
+        const int blocks = (taps + max_taps(V) - 1) / max_taps(V);
+        chunkStart[chunks] = c0;
+        chunkV[chunks] = V;
+        chunkBlocks[chunks] = blocks;
+        chunkTaps[chunks] = (taps + blocks - 1) / blocks;
+        perRow += blocks;
+        chunks++;
+        c0 += V * 16;
+    }
+    const int items = perRow * a->kernelHeight;
+    for (int n = 0; n < a->batch; n++) {
+        for (int item = firstItem; item < items; item += itemStep) {
+            const int ky = item / perRow;
+            int rest = item % perRow, chunk = 0;
+            while (rest >= chunkBlocks[chunk]) rest -= chunkBlocks[chunk++];
+            const int V = chunkV[chunk], c0 = chunkStart[chunk], J = chunkTaps[chunk];
+            const int j0 = rest * J;
+            const int width = taps - j0 < J ? taps - j0 : J;
+            // Output rows whose input row oy + ky − padTop lies inside the image.
+            int oy0 = a->padTop - ky;
+            if (oy0 < 0) oy0 = 0;
+            int oy1 = a->inputHeight + a->padTop - ky;
+            if (oy1 > a->outputHeight) oy1 = a->outputHeight;
+            if (oy1 <= oy0) continue;
+            const float *input = a->input + ((long)n * a->inputHeight + (oy0 + ky - a->padTop)) * rowStride + j0;
+            const float *d = dy + ((long)n * a->outputHeight + oy0) * dyRowStride + c0;
+            float *out = dFilter + (long)ky * filterRowStride + (long)j0 * a->outChannels + c0;
+            const filter_kernel *kernels = V == 4 ? filter_kernels_4 : (V == 2 ? filter_kernels_2 : filter_kernels_1);
+            kernels[width](input, rowStride, d, dyRowStride, oy1 - oy0, a->outputWidth, a->inputChannels,
+                           a->outChannels, a->outChannels, 0, out);
+        }
+    }
+}
+
+
+// ---------------------------------------------------------------------------------------------
+// Products with a short side (a dense layer at batch 50), where BLAS spends much of its time
+// packing the long operand. The same two kernels, read as GEMMs.
+
+// Copies `rows` rows of 16·V floats, `stride` floats apart, into consecutive rows.
+static AVX512 void pack_rows(float *dst, const float *src, int rows, long stride, int V) {
+    for (int r = 0; r < rows; r++) {
+        const float *s = src + r * stride;
+        float *d = dst + (long)r * V * 16;
+        for (int v = 0; v < V; v++) _mm512_storeu_ps(d + v * 16, _mm512_loadu_ps(s + v * 16));
+    }
+}
+
+static int vectors_at(int n, int c0) {
+    const int remaining = (n - c0) / 16;
+    return remaining >= 4 ? 4 : (remaining >= 2 ? 2 : 1);
+}
+
+void loupe_gemm_short_rows(int m, int n, int k, const float *a, const float *b, float *c, int accumulate,
+                           int columnStart, int columnEnd) {
+    // B's panel [kc, 16·V] is copied into contiguous rows: read in place, its rows lie n floats
+    // apart (4 KB for 1024 columns) and fall into the same few L1 sets. kc keeps it in L2 while
+    // every block of rows passes over it.
+    enum { kc = 256 };
+    float *panel = aligned_alloc(64, (size_t)kc * 64 * sizeof(float));
+    if (!panel) return;  // the caller checked the kernels apply; out of memory leaves C unchanged
+    for (int k0 = 0; k0 < k; k0 += kc) {
+        const int taps = k - k0 < kc ? k - k0 : kc;
+        const int add = accumulate || k0 > 0;
+        for (int c0 = columnStart; c0 < columnEnd;) {
+            const int V = vectors_at(columnEnd, c0);
+            pack_rows(panel, b + (long)k0 * n + c0, taps, n, V);
+            const rows_kernel *kernels = V == 4 ? rows_kernels_4 : (V == 2 ? rows_kernels_2 : rows_kernels_1);
+            const int pmax = max_pixels(V);
+            const int blocks = (m + pmax - 1) / pmax;
+            const int P = (m + blocks - 1) / blocks;
+            for (int r0 = 0; r0 < m; r0 += P) {
+                const int rows = m - r0 < P ? m - r0 : P;
+                kernels[rows](a + (long)r0 * k + k0, 0, 1, panel, 0, V * 16, taps, k, n, 0, add, c + (long)r0 * n + c0);
+            }
+            c0 += V * 16;
+        }
+    }
+    free(panel);
+}
+
+void loupe_gemm_short_inner(int m, int n, int k, const float *a, const float *b, float *c, int accumulate,
+                            int rowStart, int rowEnd) {
+    // B [k, n] copied chunk by chunk of 64 columns, [chunk][k][64]: each chunk's panel is then
+    // contiguous (12.8 KB at k = 50) instead of k rows 4 KB apart.
+    float *packed = aligned_alloc(64, (size_t)k * n * sizeof(float));
+    if (!packed) return;
+    for (int c0 = 0; c0 < n;) {
+        const int V = vectors_at(n, c0);
+        pack_rows(packed + (long)c0 * k, b + c0, k, n, V);
+        c0 += V * 16;
+    }
+    for (int r0 = rowStart; r0 < rowEnd;) {
+        int J = 6;
+        if (rowEnd - r0 < J) J = rowEnd - r0;
+        for (int c0 = 0; c0 < n;) {
+            const int V = vectors_at(n, c0);
+            const filter_kernel *kernels = V == 4 ? filter_kernels_4 : (V == 2 ? filter_kernels_2 : filter_kernels_1);
+            kernels[J](a + r0, 0, packed + (long)c0 * k, 0, 1, k, m, V * 16, n, !accumulate, c + (long)r0 * n + c0);
+            c0 += V * 16;
+        }
+        r0 += J;
+    }
+    free(packed);
+}
+
+#else
+
+int loupe_direct_convolution_supported(void) { return 0; }
+void loupe_conv_rows(const loupe_conv_rows_args *a, int firstImage, int endImage) {
+    (void)a, (void)firstImage, (void)endImage;
+}
+int loupe_conv_filter_items(const loupe_conv_rows_args *a) { (void)a; return 0; }
+int loupe_conv_relu_pool(const loupe_conv_rows_args *a, int firstImage, int endImage, float *pooled,
+                         int32_t *switches) {
+    (void)a, (void)firstImage, (void)endImage, (void)pooled, (void)switches;
+    return 0;
+}
+void loupe_conv_filter_gradient(const loupe_conv_rows_args *a, const float *dy, float *dFilter, int firstItem,
+                                int itemStep) {
+    (void)a, (void)dy, (void)dFilter, (void)firstItem, (void)itemStep;
+}
+void loupe_gemm_short_rows(int m, int n, int k, const float *a, const float *b, float *c, int accumulate,
+                           int columnStart, int columnEnd) {
+    (void)m, (void)n, (void)k, (void)a, (void)b, (void)c, (void)accumulate, (void)columnStart, (void)columnEnd;
+}
+void loupe_gemm_short_inner(int m, int n, int k, const float *a, const float *b, float *c, int accumulate,
+                            int rowStart, int rowEnd) {
+    (void)m, (void)n, (void)k, (void)a, (void)b, (void)c, (void)accumulate, (void)rowStart, (void)rowEnd;
+}
+
+#endif

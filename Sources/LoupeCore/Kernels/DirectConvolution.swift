@@ -1,0 +1,219 @@
+import CLoupeSupport
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// How `conv2d` computes a convolution.
+/// - `direct`: AVX-512 kernels that read the input rows in place and skip the rows of padding
+///   (stride 1, output channels a multiple of 16, CPUs with AVX-512; DirectConvolution.c).
+/// - `im2col`: patches copied into a column matrix and multiplied by BLAS; every case.
+/// The two agree to rounding (their sums run in different orders), each is deterministic.
+public enum ConvolutionAlgorithm: String, Sendable, CaseIterable {
+    case direct, im2col
+
+    /// The algorithm used where it applies: `direct` when this CPU has AVX-512, unless the
+    /// environment variable `LOUPE_CONVOLUTION=im2col` says otherwise.
+    public static let preferred: ConvolutionAlgorithm = {
+        if let value = getenv("LOUPE_CONVOLUTION").map({ String(cString: $0) }), value == "im2col" { return .im2col }
+        return loupe_direct_convolution_supported() != 0 ? .direct : .im2col
+    }()
+
+    /// Whether this CPU can run the direct kernels at all.
+    public static let directSupported = loupe_direct_convolution_supported() != 0
+
+    @TaskLocal static var forced: ConvolutionAlgorithm?
+
+    /// Whether Loupe's own AVX-512 kernels run, for convolutions and for the short products of
+    /// dense layers (`gemm`): where the CPU has them, unless `with(.im2col)` or
+    /// `LOUPE_CONVOLUTION=im2col` chose the BLAS-only path.
+    static var nativeKernelsEnabled: Bool { directSupported && (forced ?? preferred) == .direct }
+
+    /// Runs `body` with convolutions computed by `algorithm` where it applies (tests and
+    /// benchmarks compare the two). `direct` on a CPU without AVX-512 falls back to `im2col`.
+    public static func with<R>(_ algorithm: ConvolutionAlgorithm, _ body: () throws -> R) rethrows -> R {
+        try $forced.withValue(algorithm, operation: body)
+    }
+
+    /// Whether the direct kernels compute a convolution of this geometry producing `outChannels`.
+    static func useDirect(_ g: WindowGeometry, outChannels: Int) -> Bool {
+        guard nativeKernelsEnabled else { return false }
+        return g.strideHeight == 1 && g.strideWidth == 1 && outChannels % 16 == 0 && outChannels <= 1024
+            && g.batch > 0 && g.outputHeight > 0 && g.outputWidth > 0
+    }
+}
+
+/// The C kernels' argument block, carried into `parallelFor`'s workers (it holds pointers into
+/// buffers that outlive the loop; each worker writes its own images or filter pieces).
+struct DirectConvolutionArguments: @unchecked Sendable {
+    var raw: loupe_conv_rows_args
+
+    /// Output images `range` (loupe_conv_rows).
+    func run(images range: Range<Int>) {
+        withUnsafePointer(to: raw) { loupe_conv_rows($0, Int32(range.lowerBound), Int32(range.upperBound)) }
+    }
+}
+
+/// x [N, H, W, C] copied with `left` zero columns before each row and zeros after, up to
+/// `paddedWidth` columns: the direct kernels then read every window row in one run.
+func paddedRows(_ x: UnsafePointer<Float>, batch: Int, height: Int, width: Int, channels: Int,
+                left: Int, paddedWidth: Int) -> Storage {
+    let out = Storage(uninitializedCount: batch * height * paddedWidth * channels)
+    let px = SendablePointer(x), po = SendablePointer(out.pointer)
+    let parts = min(batch, computeThreads)
+    let right = paddedWidth - left - width
+    parallelFor(parts) { part in
+        for n in chunkRange(part, of: parts, total: batch) {
+            for row in (n * height)..<((n + 1) * height) {
+                let dst = po.pointer + row * paddedWidth * channels
+                dst.initialize(repeating: 0, count: left * channels)
+                (dst + left * channels).update(from: px.pointer + row * width * channels, count: width * channels)
+                (dst + (left + width) * channels).initialize(repeating: 0, count: right * channels)
+            }
+        }
+    }
+    return out
+}
+
+/// The input of a direct convolution, padded, and the kernels' arguments for it (output unset).
+private func directConvolution(_ g: WindowGeometry, x: Tensor, filter: Tensor, bias: Tensor?,
+                               outChannels: Int) -> (padded: Storage, arguments: DirectConvolutionArguments) {
+    let paddedWidth = g.outputWidth - 1 + g.kernelWidth
+    let xp = paddedRows(x.storage.pointer, batch: g.batch, height: g.height, width: g.width, channels: g.channels,
+                        left: g.padLeft, paddedWidth: paddedWidth)
+    let arguments = DirectConvolutionArguments(raw: loupe_conv_rows_args(
+        input: xp.pointer, batch: Int32(g.batch), inputHeight: Int32(g.height), paddedWidth: Int32(paddedWidth),
+        inputChannels: Int32(g.channels), filter: filter.storage.pointer, kernelHeight: Int32(g.kernelHeight),
+        kernelWidth: Int32(g.kernelWidth), outChannels: Int32(outChannels), bias: bias.map { UnsafePointer($0.storage.pointer) },
+        output: nil, outputHeight: Int32(g.outputHeight), outputWidth: Int32(g.outputWidth),
+        padTop: Int32(g.padTop), accumulate: 0))
+    return (xp, arguments)
+}
+
+/// conv2d by the direct kernels (stride 1): forward now, backward when the tape runs it.
+func directConv2d(_ g: WindowGeometry, x: Tensor, filter: Tensor, bias: Tensor?, outChannels: Int) -> Tensor {
+    let out = Tensor(uninitializedShape: [g.batch, g.outputHeight, g.outputWidth, outChannels])
+    var (xp, forward) = directConvolution(g, x: x, filter: filter, bias: bias, outChannels: outChannels)
+    forward.raw.output = out.storage.pointer
+    let arguments = forward
+    let parts = min(g.batch, computeThreads)
+    parallelFor(parts) { part in arguments.run(images: chunkRange(part, of: parts, total: g.batch)) }
+
+    let inputs = bias.map { [x, filter, $0] } ?? [x, filter]
+    return Tensor.record(out, inputs: inputs) { backward, nodes in
+        directConv2dBackward(g, arguments, padded: xp, x: x, filter: filter, dy: backward.dy, backward: backward,
+                             nodes: nodes, outChannels: outChannels)
+    }
+}
+
+/// conv2d (stride 1) with `bias`, then ReLU, then 2x2 max-pooling with stride 2, by the direct
+/// kernels, two output rows at a time: the full-size convolution output is never stored, and the
+/// backward pass needs only the pooled output and the switches. Output height and width must be
+/// even (the caller checks).
+func directConv2dReLUMaxPool(_ g: WindowGeometry, x: Tensor, filter: Tensor, bias: Tensor?, outChannels: Int) -> Tensor {
+    let pooled = Tensor(uninitializedShape: [g.batch, g.outputHeight / 2, g.outputWidth / 2, outChannels])
+    let switches = IndexBuffer(count: pooled.count)
+    let (xp, arguments) = directConvolution(g, x: x, filter: filter, bias: bias, outChannels: outChannels)
+    let pp = SendablePointer(pooled.storage.pointer), ps = SendablePointer(switches.pointer)
+    let parts = min(g.batch, computeThreads)
+    parallelFor(parts) { part in
+        let images = chunkRange(part, of: parts, total: g.batch)
+        let done = withUnsafePointer(to: arguments.raw) {
+            loupe_conv_relu_pool($0, Int32(images.lowerBound), Int32(images.upperBound), pp.pointer, ps.pointer)
+        }
+        precondition(done != 0, "conv2dReLUMaxPool: out of memory for a two-row buffer")
+    }
+    let inputs = bias.map { [x, filter, $0] } ?? [x, filter]
+    let perImage = pooled.count / max(1, g.batch)
+    return Tensor.record(pooled, inputs: inputs) { backward, nodes in
+        // The convolution's gradient: each window's gradient goes to its largest element when
+        // that was positive (ReLU passed it), nowhere else. Windows do not overlap.
+        let dConv = Storage(zeros: g.batch * g.outputHeight * g.outputWidth * outChannels)
+        let pdy = SendablePointer(backward.dy), pd = SendablePointer(dConv.pointer)
+        parallelFor(parts) { part in
+            let y = pp.pointer, dy = pdy.pointer, s = ps.pointer, d = pd.pointer
+            let images = chunkRange(part, of: parts, total: g.batch)
+            for i in (images.lowerBound * perImage)..<(images.upperBound * perImage) where y[i] > 0 {
+                d[Int(s[i])] += dy[i]
+            }
+        }
+        withExtendedLifetime((pooled, switches)) {}
+        directConv2dBackward(g, arguments, padded: xp, x: x, filter: filter, dy: dConv.pointer, backward: backward,
+                             nodes: nodes, outChannels: outChannels)
+    }
+}
+
+/// The gradients of a direct convolution whose output gradient is `dy`.
+private func directConv2dBackward(_ g: WindowGeometry, _ forward: DirectConvolutionArguments, padded xp: Storage,
+                                  x: Tensor, filter: Tensor, dy: UnsafePointer<Float>, backward: Backward,
+                                  nodes: [Int?], outChannels: Int) {
+    if let dBias = nodes.count > 2 ? backward.gradient(nodes[2]) : nil {
+        biasGradient(dy, rows: g.positions, channels: outChannels, into: dBias)
+    }
+    if let dFilter = backward.gradient(nodes[1]) {
+        let items = Int(withUnsafePointer(to: forward.raw) { loupe_conv_filter_items($0) })
+        let parts = max(1, min(items, computeThreads))
+        let pdy = SendablePointer(dy), pdf = SendablePointer(dFilter)
+        parallelFor(parts) { part in
+            withUnsafePointer(to: forward.raw) {
+                loupe_conv_filter_gradient($0, pdy.pointer, pdf.pointer, Int32(part), Int32(parts))
+            }
+        }
+    }
+    if let dx = backward.gradient(nodes[0]) {
+        if g.channels % 16 == 0 && g.channels <= 1024 {
+            directInputGradient(g, dy: dy, filter: filter.storage.pointer, outChannels: outChannels, dx: dx)
+        } else {
+            conv2dBackward(g, ConvolutionTiles(g), x: x.storage.pointer, filter: filter.storage.pointer, dy: dy,
+                           dx: dx, dFilter: nil, dBias: nil, outChannels: outChannels)
+        }
+    }
+    withExtendedLifetime(xp) {}
+}
+
+/// dx += the stride-1 convolution of dy with the filter turned 180° and its channels swapped,
+/// [KH, KW, OC, C], padded so that it covers every input position: conv2d's input gradient.
+private func directInputGradient(_ g: WindowGeometry, dy: UnsafePointer<Float>, filter: UnsafePointer<Float>,
+                                 outChannels: Int, dx: UnsafeMutablePointer<Float>) {
+    let (kh, kw, c, oc) = (g.kernelHeight, g.kernelWidth, g.channels, outChannels)
+    let flipped = Storage(uninitializedCount: kh * kw * oc * c)
+    for ky in 0..<kh {
+        for kx in 0..<kw {
+            let src = filter + ((kh - 1 - ky) * kw + (kw - 1 - kx)) * c * oc
+            let dst = flipped.pointer + (ky * kw + kx) * oc * c
+            for i in 0..<c {
+                for o in 0..<oc { dst[o * c + i] = src[i * oc + o] }
+            }
+        }
+    }
+    let paddedWidth = g.width - 1 + kw
+    let dyp = paddedRows(dy, batch: g.batch, height: g.outputHeight, width: g.outputWidth, channels: oc,
+                         left: kw - 1 - g.padLeft, paddedWidth: paddedWidth)
+    let arguments = DirectConvolutionArguments(raw: loupe_conv_rows_args(
+        input: dyp.pointer, batch: Int32(g.batch), inputHeight: Int32(g.outputHeight), paddedWidth: Int32(paddedWidth),
+        inputChannels: Int32(oc), filter: flipped.pointer, kernelHeight: Int32(kh), kernelWidth: Int32(kw),
+        outChannels: Int32(c), bias: nil, output: dx, outputHeight: Int32(g.height), outputWidth: Int32(g.width),
+        padTop: Int32(kh - 1 - g.padTop), accumulate: 1))
+    let parts = min(g.batch, computeThreads)
+    parallelFor(parts) { part in arguments.run(images: chunkRange(part, of: parts, total: g.batch)) }
+    withExtendedLifetime((flipped, dyp)) {}
+}
+
+/// dBias [C] += the column sums of dy [rows, C], in two fixed halves added in order.
+func biasGradient(_ dy: UnsafePointer<Float>, rows: Int, channels: Int, into dBias: UnsafeMutablePointer<Float>) {
+    let groups = min(2, rows)
+    let partials = Storage(zeros: max(1, groups) * channels)
+    let pdy = SendablePointer(dy), pp = SendablePointer(partials.pointer)
+    parallelFor(groups) { group in
+        let sums = pp.pointer + group * channels
+        for row in chunkRange(group, of: groups, total: rows) {
+            let d = pdy.pointer + row &* channels
+            for j in 0..<channels { sums[j] += d[j] }
+        }
+    }
+    for group in 0..<groups {
+        let p = partials.pointer + group * channels
+        for j in 0..<channels { dBias[j] += p[j] }
+    }
+}
