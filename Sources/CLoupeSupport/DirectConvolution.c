@@ -164,6 +164,33 @@ static AVX512 void relu_pool_rows(const float *top, const float *below, int widt
     }
 }
 
+AVX512 void loupe_relu_pool_backward(const float *pooled, const int32_t *switches, const float *dy, int height, int width,
+                              int channels, int firstImage, int endImage, float *dConv) {
+    const __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const long rowLength = (long)width * channels;
+    for (int n = firstImage; n < endImage; n++) {
+        for (int oy = 0; oy < height; oy += 2) {
+            const long first = ((long)n * height + oy) * rowLength;
+            const long pooledRow = ((long)n * (height / 2) + oy / 2) * (rowLength / 2);
+            for (int px = 0; px < width / 2; px++) {
+                for (int c = 0; c < channels; c += 16) {
+                    const long i = pooledRow + (long)px * channels + c;
+                    const __m512 y = _mm512_loadu_ps(pooled + i), g = _mm512_loadu_ps(dy + i);
+                    const __m512i s = _mm512_loadu_epi32(switches + i);
+                    const __mmask16 passed = _mm512_cmp_ps_mask(y, _mm512_setzero_ps(), _CMP_GT_OQ);
+                    const long o0 = first + (long)(2 * px) * channels + c;
+                    const long offsets[4] = {o0, o0 + channels, o0 + rowLength, o0 + rowLength + channels};
+                    for (int q = 0; q < 4; q++) {
+                        const __m512i index = _mm512_add_epi32(_mm512_set1_epi32((int32_t)offsets[q]), lanes);
+                        const __mmask16 here = _mm512_mask_cmpeq_epi32_mask(passed, s, index);
+                        _mm512_storeu_ps(dConv + offsets[q], _mm512_maskz_mov_ps(here, g));
+                    }
+                }
+            }
+        }
+    }
+}
+
 int loupe_conv_relu_pool(const loupe_conv_rows_args *a, int firstImage, int endImage, float *pooled,
                          int32_t *switches) {
     const long rowLength = (long)a->outputWidth * a->outChannels;
@@ -385,6 +412,11 @@ void loupe_conv_rows(const loupe_conv_rows_args *a, int firstImage, int endImage
     (void)a, (void)firstImage, (void)endImage;
 }
 int loupe_conv_filter_items(const loupe_conv_rows_args *a) { (void)a; return 0; }
+void loupe_relu_pool_backward(const float *pooled, const int32_t *switches, const float *dy, int height, int width,
+                              int channels, int firstImage, int endImage, float *dConv) {
+    (void)pooled, (void)switches, (void)dy, (void)height, (void)width, (void)channels, (void)firstImage,
+        (void)endImage, (void)dConv;
+}
 int loupe_conv_relu_pool(const loupe_conv_rows_args *a, int firstImage, int endImage, float *pooled,
                          int32_t *switches) {
     (void)a, (void)firstImage, (void)endImage, (void)pooled, (void)switches;

@@ -44,6 +44,13 @@ void loupe_conv_rows(const loupe_conv_rows_args *args, int firstImage, int endIm
 int loupe_conv_relu_pool(const loupe_conv_rows_args *args, int firstImage, int endImage, float *pooled,
                          int32_t *switches);
 
+/// The gradient of loupe_conv_relu_pool's convolution output [batch][height][width][channels]
+/// (height, width even; channels a multiple of 16) for images firstImage..<endImage, from the
+/// pooled output, its switches and its gradient dy: each window's gradient at its switch when the
+/// pooled value is positive, zeros everywhere else. Writes every element of dConv.
+void loupe_relu_pool_backward(const float *pooled, const int32_t *switches, const float *dy, int height, int width,
+                              int channels, int firstImage, int endImage, float *dConv);
+
 /// How many independent pieces the filter gradient is cut into (for threads).
 int loupe_conv_filter_items(const loupe_conv_rows_args *args);
 

@@ -125,18 +125,15 @@ func directConv2dReLUMaxPool(_ g: WindowGeometry, x: Tensor, filter: Tensor, bia
         precondition(done != 0, "conv2dReLUMaxPool: out of memory for a two-row buffer")
     }
     let inputs = bias.map { [x, filter, $0] } ?? [x, filter]
-    let perImage = pooled.count / max(1, g.batch)
     return Tensor.record(pooled, inputs: inputs) { backward, nodes in
         // The convolution's gradient: each window's gradient goes to its largest element when
-        // that was positive (ReLU passed it), nowhere else. Windows do not overlap.
-        let dConv = Storage(zeros: g.batch * g.outputHeight * g.outputWidth * outChannels)
+        // that was positive (ReLU passed it), zeros elsewhere. Windows do not overlap.
+        let dConv = Storage(uninitializedCount: g.batch * g.outputHeight * g.outputWidth * outChannels)
         let pdy = SendablePointer(backward.dy), pd = SendablePointer(dConv.pointer)
         parallelFor(parts) { part in
-            let y = pp.pointer, dy = pdy.pointer, s = ps.pointer, d = pd.pointer
             let images = chunkRange(part, of: parts, total: g.batch)
-            for i in (images.lowerBound * perImage)..<(images.upperBound * perImage) where y[i] > 0 {
-                d[Int(s[i])] += dy[i]
-            }
+            loupe_relu_pool_backward(pp.pointer, ps.pointer, pdy.pointer, Int32(g.outputHeight), Int32(g.outputWidth),
+                                     Int32(outChannels), Int32(images.lowerBound), Int32(images.upperBound), pd.pointer)
         }
         withExtendedLifetime((pooled, switches)) {}
         directConv2dBackward(g, arguments, padded: xp, x: x, filter: filter, dy: dConv.pointer, backward: backward,
