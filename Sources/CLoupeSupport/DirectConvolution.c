@@ -405,6 +405,205 @@ void loupe_gemm_short_inner(int m, int n, int k, const float *a, const float *b,
     free(packed);
 }
 
+
+// ---------------------------------------------------------------------------------------------
+// The backward pass of the fused convolution + ReLU + 2x2 max-pool, from the windows' winners.
+// Each window passes its gradient to one element per channel, and only where ReLU let it
+// through: at most a quarter of the convolution's output gradient is non-zero. Rather than
+// multiply the zeros (the dense kernels would), every winner adds its gradient times one input
+// row segment [KW·C] per kernel row into the filter gradient (held in registers, channel by
+// channel), and its gradient times the filter's segment into the input gradient.
+
+void loupe_pool_winners(const float *pooled, const int32_t *switches, const float *dy, int height, int width,
+                        int channels, int firstImage, int endImage, int32_t *winnerRow, int32_t *winnerColumn,
+                        float *gradient, int32_t *counts) {
+    const int ph = height / 2, pw = width / 2, capacity = ph * pw;
+    const long rowLength = (long)width * channels;
+    for (int n = firstImage; n < endImage; n++) {
+        int32_t *count = counts + (long)n * channels;
+        for (int o = 0; o < channels; o++) count[o] = 0;
+        for (int py = 0; py < ph; py++) {
+            for (int px = 0; px < pw; px++) {
+                const long i = (((long)n * ph + py) * pw + px) * channels;
+                const long corner = (((long)n * height + 2 * py) * width + 2 * px) * channels;
+                for (int o = 0; o < channels; o++) {
+                    if (!(pooled[i + o] > 0)) continue;
+                    const long offset = switches[i + o] - (corner + o);
+                    const long e = ((long)n * channels + o) * capacity + count[o]++;
+                    winnerRow[e] = 2 * py + (offset >= rowLength ? 1 : 0);
+                    winnerColumn[e] = 2 * px + (offset % rowLength != 0 ? 1 : 0);
+                    gradient[e] = dy[i + o];
+                }
+            }
+        }
+    }
+}
+
+// Filter gradient of output channel o for kernel rows ky0..<ky0+R and vectors s0..<s0+S of the
+// row segment, into out (rows KW·C floats apart).
+INLINE AVX512 void sparse_filter_block(int R, int S, const loupe_conv_rows_args *a, const int32_t *winnerRow,
+                                       const int32_t *winnerColumn, const float *gradient, const int32_t *counts,
+                                       int o, int ky0, int s0, float *out) {
+    __m512 acc[2][10];
+#pragma clang loop unroll(full)
+    for (int r = 0; r < R; r++)
+#pragma clang loop unroll(full)
+        for (int v = 0; v < S; v++) acc[r][v] = _mm512_setzero_ps();
+    const int capacity = (a->outputHeight / 2) * (a->outputWidth / 2);
+    const long rowStride = (long)a->paddedWidth * a->inputChannels;
+    for (int n = 0; n < a->batch; n++) {
+        const long first = ((long)n * a->outChannels + o) * capacity;
+        const int count = counts[(long)n * a->outChannels + o];
+        const float *image = a->input + (long)n * a->inputHeight * rowStride + s0 * 16;
+        for (int k = 0; k < count; k++) {
+            const __m512 g = _mm512_set1_ps(gradient[first + k]);
+            const int iy0 = winnerRow[first + k] + ky0 - a->padTop;
+            const float *x = image + (long)iy0 * rowStride + (long)winnerColumn[first + k] * a->inputChannels;
+#pragma clang loop unroll(full)
+            for (int r = 0; r < R; r++) {
+                if (iy0 + r < 0 || iy0 + r >= a->inputHeight) continue;
+#pragma clang loop unroll(full)
+                for (int v = 0; v < S; v++)
+                    acc[r][v] = _mm512_fmadd_ps(g, _mm512_loadu_ps(x + r * rowStride + v * 16), acc[r][v]);
+            }
+        }
+    }
+    const long segment = (long)a->kernelWidth * a->inputChannels;
+#pragma clang loop unroll(full)
+    for (int r = 0; r < R; r++)
+#pragma clang loop unroll(full)
+        for (int v = 0; v < S; v++) _mm512_storeu_ps(out + r * segment + v * 16, acc[r][v]);
+}
+
+// Input gradient of image n from output channel o's winners, kernel rows ky0..<ky0+R, vectors
+// s0..<s0+S: scratch [inputHeight][paddedWidth][C] += gradient · filterT[o][ky][segment].
+INLINE AVX512 void sparse_input_block(int R, int S, const loupe_conv_rows_args *a, const int32_t *winnerRow,
+                                      const int32_t *winnerColumn, const float *gradient, long first, int count,
+                                      const float *filterRows, int ky0, int s0, float *scratch) {
+    const long segment = (long)a->kernelWidth * a->inputChannels;
+    const long rowStride = (long)a->paddedWidth * a->inputChannels;
+    __m512 w[2][10];
+#pragma clang loop unroll(full)
+    for (int r = 0; r < R; r++)
+#pragma clang loop unroll(full)
+        for (int v = 0; v < S; v++) w[r][v] = _mm512_loadu_ps(filterRows + r * segment + v * 16);
+    for (int k = 0; k < count; k++) {
+        const __m512 g = _mm512_set1_ps(gradient[first + k]);
+        const int iy0 = winnerRow[first + k] + ky0 - a->padTop;
+        float *d = scratch + (long)iy0 * rowStride + (long)winnerColumn[first + k] * a->inputChannels + s0 * 16;
+#pragma clang loop unroll(full)
+        for (int r = 0; r < R; r++) {
+            if (iy0 + r < 0 || iy0 + r >= a->inputHeight) continue;
+#pragma clang loop unroll(full)
+            for (int v = 0; v < S; v++) {
+                float *p = d + r * rowStride + v * 16;
+                _mm512_storeu_ps(p, _mm512_fmadd_ps(g, w[r][v], _mm512_loadu_ps(p)));
+            }
+        }
+    }
+}
+
+typedef void (*sparse_filter_kernel)(const loupe_conv_rows_args *, const int32_t *, const int32_t *, const float *,
+                                     const int32_t *, int, int, int, float *);
+typedef void (*sparse_input_kernel)(const loupe_conv_rows_args *, const int32_t *, const int32_t *, const float *, long,
+                                    int, const float *, int, int, float *);
+
+#define SPARSE_KERNELS(R, S)                                                                                    \
+    static AVX512 void sparse_filter_##R##_##S(const loupe_conv_rows_args *a, const int32_t *rows,               \
+                                               const int32_t *columns, const float *g, const int32_t *counts,    \
+                                               int o, int ky0, int s0, float *out) {                             \
+        sparse_filter_block(R, S, a, rows, columns, g, counts, o, ky0, s0, out);                                 \
+    }                                                                                                           \
+    static AVX512 void sparse_input_##R##_##S(const loupe_conv_rows_args *a, const int32_t *rows,                \
+                                              const int32_t *columns, const float *g, long first, int count,     \
+                                              const float *filterRows, int ky0, int s0, float *scratch) {        \
+        sparse_input_block(R, S, a, rows, columns, g, first, count, filterRows, ky0, s0, scratch);               \
+    }
+#define SPARSE_ROW(R)                                                                                           \
+    SPARSE_KERNELS(R, 1) SPARSE_KERNELS(R, 2) SPARSE_KERNELS(R, 3) SPARSE_KERNELS(R, 4) SPARSE_KERNELS(R, 5)    \
+    SPARSE_KERNELS(R, 6) SPARSE_KERNELS(R, 7) SPARSE_KERNELS(R, 8) SPARSE_KERNELS(R, 9) SPARSE_KERNELS(R, 10)
+SPARSE_ROW(1)
+SPARSE_ROW(2)
+
+static const sparse_filter_kernel sparse_filter_kernels[3][11] = {
+    {0},
+    {0, sparse_filter_1_1, sparse_filter_1_2, sparse_filter_1_3, sparse_filter_1_4, sparse_filter_1_5,
+     sparse_filter_1_6, sparse_filter_1_7, sparse_filter_1_8, sparse_filter_1_9, sparse_filter_1_10},
+    {0, sparse_filter_2_1, sparse_filter_2_2, sparse_filter_2_3, sparse_filter_2_4, sparse_filter_2_5,
+     sparse_filter_2_6, sparse_filter_2_7, sparse_filter_2_8, sparse_filter_2_9, sparse_filter_2_10},
+};
+static const sparse_input_kernel sparse_input_kernels[3][11] = {
+    {0},
+    {0, sparse_input_1_1, sparse_input_1_2, sparse_input_1_3, sparse_input_1_4, sparse_input_1_5,
+     sparse_input_1_6, sparse_input_1_7, sparse_input_1_8, sparse_input_1_9, sparse_input_1_10},
+    {0, sparse_input_2_1, sparse_input_2_2, sparse_input_2_3, sparse_input_2_4, sparse_input_2_5,
+     sparse_input_2_6, sparse_input_2_7, sparse_input_2_8, sparse_input_2_9, sparse_input_2_10},
+};
+
+void loupe_sparse_filter_gradient(const loupe_conv_rows_args *a, const int32_t *winnerRow, const int32_t *winnerColumn,
+                                  const float *gradient, const int32_t *counts, float *transposed, float *biasSums,
+                                  int firstChannel, int endChannel) {
+    const int vectors = a->kernelWidth * a->inputChannels / 16;
+    const long segment = (long)a->kernelWidth * a->inputChannels;
+    const int capacity = (a->outputHeight / 2) * (a->outputWidth / 2);
+    for (int o = firstChannel; o < endChannel; o++) {
+        for (int ky0 = 0; ky0 < a->kernelHeight; ky0 += 2) {
+            const int R = a->kernelHeight - ky0 < 2 ? 1 : 2;
+            for (int s0 = 0; s0 < vectors; s0 += 10) {
+                const int S = vectors - s0 < 10 ? vectors - s0 : 10;
+                sparse_filter_kernels[R][S](a, winnerRow, winnerColumn, gradient, counts, o, ky0, s0,
+                                            transposed + ((long)o * a->kernelHeight + ky0) * segment + s0 * 16);
+            }
+        }
+        if (biasSums) {
+            float sum = 0;
+            for (int n = 0; n < a->batch; n++) {
+                const long first = ((long)n * a->outChannels + o) * capacity;
+                const int count = counts[(long)n * a->outChannels + o];
+                for (int k = 0; k < count; k++) sum += gradient[first + k];
+            }
+            biasSums[o] = sum;
+        }
+    }
+}
+
+int loupe_sparse_input_gradient(const loupe_conv_rows_args *a, const int32_t *winnerRow, const int32_t *winnerColumn,
+                                const float *gradient, const int32_t *counts, const float *filterT, float *dx,
+                                int inputWidth, int padLeft, int firstImage, int endImage) {
+    const int vectors = a->kernelWidth * a->inputChannels / 16;
+    const long segment = (long)a->kernelWidth * a->inputChannels;
+    const long rowStride = (long)a->paddedWidth * a->inputChannels;
+    const int capacity = (a->outputHeight / 2) * (a->outputWidth / 2);
+    const long scratchCount = (long)a->inputHeight * rowStride;
+    float *scratch = aligned_alloc(64, (size_t)scratchCount * sizeof(float) + 64);
+    if (!scratch) return 0;
+    for (int n = firstImage; n < endImage; n++) {
+        for (long i = 0; i < scratchCount; i++) scratch[i] = 0;
+        for (int o = 0; o < a->outChannels; o++) {
+            const long first = ((long)n * a->outChannels + o) * capacity;
+            const int count = counts[(long)n * a->outChannels + o];
+            if (count == 0) continue;
+            for (int ky0 = 0; ky0 < a->kernelHeight; ky0 += 2) {
+                const int R = a->kernelHeight - ky0 < 2 ? 1 : 2;
+                for (int s0 = 0; s0 < vectors; s0 += 10) {
+                    const int S = vectors - s0 < 10 ? vectors - s0 : 10;
+                    sparse_input_kernels[R][S](a, winnerRow, winnerColumn, gradient, first, count,
+                                               filterT + ((long)o * a->kernelHeight + ky0) * segment + s0 * 16, ky0,
+                                               s0, scratch);
+                }
+            }
+        }
+        const int C = a->inputChannels;
+        for (int iy = 0; iy < a->inputHeight; iy++) {
+            float *out = dx + (((long)n * a->inputHeight + iy) * inputWidth) * C;
+            const float *in = scratch + (long)iy * rowStride + (long)padLeft * C;
+            for (long i = 0; i < (long)inputWidth * C; i++) out[i] += in[i];
+        }
+    }
+    free(scratch);
+    return 1;
+}
+
 #else
 
 int loupe_direct_convolution_supported(void) { return 0; }
@@ -412,6 +611,25 @@ void loupe_conv_rows(const loupe_conv_rows_args *a, int firstImage, int endImage
     (void)a, (void)firstImage, (void)endImage;
 }
 int loupe_conv_filter_items(const loupe_conv_rows_args *a) { (void)a; return 0; }
+void loupe_pool_winners(const float *pooled, const int32_t *switches, const float *dy, int height, int width,
+                        int channels, int firstImage, int endImage, int32_t *winnerRow, int32_t *winnerColumn,
+                        float *gradient, int32_t *counts) {
+    (void)pooled, (void)switches, (void)dy, (void)height, (void)width, (void)channels, (void)firstImage,
+        (void)endImage, (void)winnerRow, (void)winnerColumn, (void)gradient, (void)counts;
+}
+void loupe_sparse_filter_gradient(const loupe_conv_rows_args *a, const int32_t *winnerRow, const int32_t *winnerColumn,
+                                  const float *gradient, const int32_t *counts, float *transposed, float *biasSums,
+                                  int firstChannel, int endChannel) {
+    (void)a, (void)winnerRow, (void)winnerColumn, (void)gradient, (void)counts, (void)transposed, (void)biasSums,
+        (void)firstChannel, (void)endChannel;
+}
+int loupe_sparse_input_gradient(const loupe_conv_rows_args *a, const int32_t *winnerRow, const int32_t *winnerColumn,
+                                const float *gradient, const int32_t *counts, const float *filterT, float *dx,
+                                int inputWidth, int padLeft, int firstImage, int endImage) {
+    (void)a, (void)winnerRow, (void)winnerColumn, (void)gradient, (void)counts, (void)filterT, (void)dx,
+        (void)inputWidth, (void)padLeft, (void)firstImage, (void)endImage;
+    return 0;
+}
 void loupe_relu_pool_backward(const float *pooled, const int32_t *switches, const float *dy, int height, int width,
                               int channels, int firstImage, int endImage, float *dConv) {
     (void)pooled, (void)switches, (void)dy, (void)height, (void)width, (void)channels, (void)firstImage,

@@ -42,7 +42,8 @@ import Testing
     }
 
     /// Conv2D → ReLU → MaxPool2D runs fused unless a probe captures the convolution or the ReLU;
-    /// both ways give the same bits, forward and backward.
+    /// both ways give the same bits forward, and the same gradients to rounding (the fused
+    /// backward adds only the windows' winners, in another order).
     @Test func sequentialFusesConvolutionReLUPoolWithoutChangingABit() throws {
         let model = try lenet(seed: 3)
         model.eval()
@@ -55,7 +56,12 @@ import Testing
         }
         #expect(fused.value == separate.value)
         #expect(fused.gradients.names == separate.gradients.names)
-        for (a, b) in zip(fused.gradients.tensors, separate.gradients.tensors) { #expect(a == b) }
+        for (a, b) in zip(fused.gradients.tensors, separate.gradients.tensors) {
+            #expect(a.shape == b.shape)
+            let scale = b.scalars.map(abs).max() ?? 0
+            let difference = zip(a.scalars, b.scalars).map { abs($0 - $1) }.max() ?? 0
+            #expect(difference <= 1e-5 * max(scale, 1), "largest difference \(difference) of \(scale)")
+        }
         let (logits, captured) = try model(images, capturing: ["pool1", "pool2"])
         #expect(logits == (try model(images)))
         #expect(captured["pool1"]?.shape == [4, 14, 14, 32])

@@ -51,6 +51,29 @@ int loupe_conv_relu_pool(const loupe_conv_rows_args *args, int firstImage, int e
 void loupe_relu_pool_backward(const float *pooled, const int32_t *switches, const float *dy, int height, int width,
                               int channels, int firstImage, int endImage, float *dConv);
 
+/// The winners of loupe_conv_relu_pool's windows that ReLU let through, for images
+/// firstImage..<endImage, grouped by image and channel: for image n and channel o, counts[n·C + o]
+/// entries from (n·C + o)·(height/2)·(width/2) on, in window order, give the winner's row and
+/// column in the convolution output and the window's gradient from dy.
+void loupe_pool_winners(const float *pooled, const int32_t *switches, const float *dy, int height, int width,
+                        int channels, int firstImage, int endImage, int32_t *winnerRow, int32_t *winnerColumn,
+                        float *gradient, int32_t *counts);
+
+/// From those winners: the filter gradient of output channels firstChannel..<endChannel as
+/// transposed[o][ky][kx·C + c] (overwritten) and, when biasSums is not NULL, biasSums[o] (the sum
+/// of the channel's gradients). args->input is the padded input; inputChannels a multiple of 16.
+void loupe_sparse_filter_gradient(const loupe_conv_rows_args *args, const int32_t *winnerRow,
+                                  const int32_t *winnerColumn, const float *gradient, const int32_t *counts,
+                                  float *transposed, float *biasSums, int firstChannel, int endChannel);
+
+/// From those winners: dx [batch][inputHeight][inputWidth][C] += the input gradient of images
+/// firstImage..<endImage, with filterT[o][ky][kx·C + c] the filter with its output channels first.
+/// Returns 0, computing nothing, when its scratch image cannot be allocated.
+int loupe_sparse_input_gradient(const loupe_conv_rows_args *args, const int32_t *winnerRow,
+                                const int32_t *winnerColumn, const float *gradient, const int32_t *counts,
+                                const float *filterT, float *dx, int inputWidth, int padLeft, int firstImage,
+                                int endImage);
+
 /// How many independent pieces the filter gradient is cut into (for threads).
 int loupe_conv_filter_items(const loupe_conv_rows_args *args);
 

@@ -126,6 +126,12 @@ func directConv2dReLUMaxPool(_ g: WindowGeometry, x: Tensor, filter: Tensor, bia
     }
     let inputs = bias.map { [x, filter, $0] } ?? [x, filter]
     return Tensor.record(pooled, inputs: inputs) { backward, nodes in
+        defer { withExtendedLifetime((pooled, switches)) {} }
+        if g.channels % 16 == 0 {
+            sparseReLUMaxPoolBackward(g, arguments, padded: xp, filter: filter, pooled: pp, switches: ps,
+                                      backward: backward, nodes: nodes, outChannels: outChannels)
+            return
+        }
         // The convolution's gradient: each window's gradient goes to its largest element when
         // that was positive (ReLU passed it), zeros elsewhere. Windows do not overlap.
         let dConv = Storage(uninitializedCount: g.batch * g.outputHeight * g.outputWidth * outChannels)
@@ -135,10 +141,82 @@ func directConv2dReLUMaxPool(_ g: WindowGeometry, x: Tensor, filter: Tensor, bia
             loupe_relu_pool_backward(pp.pointer, ps.pointer, pdy.pointer, Int32(g.outputHeight), Int32(g.outputWidth),
                                      Int32(outChannels), Int32(images.lowerBound), Int32(images.upperBound), pd.pointer)
         }
-        withExtendedLifetime((pooled, switches)) {}
         directConv2dBackward(g, arguments, padded: xp, x: x, filter: filter, dy: dConv.pointer, backward: backward,
                              nodes: nodes, outChannels: outChannels)
     }
+}
+
+/// The gradients of the fused convolution + ReLU + max-pool from the windows' winners only
+/// (loupe_pool_winners): at most a quarter of the convolution's output gradient is non-zero,
+/// and the dense kernels would multiply the rest. Needs input channels in multiples of 16.
+/// Each filter-gradient channel is summed by one worker, winner by winner in image order, and
+/// each image's input gradient by one worker: the same bits on any thread count.
+private func sparseReLUMaxPoolBackward(_ g: WindowGeometry, _ arguments: DirectConvolutionArguments, padded xp: Storage,
+                                       filter: Tensor, pooled pp: SendablePointer<Float>, switches ps: SendablePointer<Int32>,
+                                       backward: Backward, nodes: [Int?], outChannels: Int) {
+    let (kh, kw, c, oc) = (g.kernelHeight, g.kernelWidth, g.channels, outChannels)
+    let capacity = (g.outputHeight / 2) * (g.outputWidth / 2)
+    let entries = g.batch * oc * capacity
+    let rows = IndexBuffer(count: entries), columns = IndexBuffer(count: entries)
+    let gradients = Storage(uninitializedCount: entries), counts = IndexBuffer(count: g.batch * oc)
+    let pr = SendablePointer(rows.pointer), pc = SendablePointer(columns.pointer)
+    let pg = SendablePointer(gradients.pointer), pn = SendablePointer(counts.pointer)
+    let pdy = SendablePointer(backward.dy)
+    let parts = min(g.batch, computeThreads)
+    parallelFor(parts) { part in
+        let images = chunkRange(part, of: parts, total: g.batch)
+        loupe_pool_winners(pp.pointer, ps.pointer, pdy.pointer, Int32(g.outputHeight), Int32(g.outputWidth), Int32(oc),
+                           Int32(images.lowerBound), Int32(images.upperBound), pr.pointer, pc.pointer, pg.pointer, pn.pointer)
+    }
+    let dFilter = backward.gradient(nodes[1])
+    let dBias = nodes.count > 2 ? backward.gradient(nodes[2]) : nil
+    if dFilter != nil || dBias != nil {
+        let segment = kw * c
+        let transposed = Storage(uninitializedCount: oc * kh * segment)
+        let biasSums = Storage(uninitializedCount: oc)
+        let pt = SendablePointer(transposed.pointer), pb = SendablePointer(biasSums.pointer)
+        let workers = min(oc, computeThreads)
+        parallelFor(workers) { part in
+            let channels = chunkRange(part, of: workers, total: oc)
+            withUnsafePointer(to: arguments.raw) {
+                loupe_sparse_filter_gradient($0, pr.pointer, pc.pointer, pg.pointer, pn.pointer, pt.pointer, pb.pointer,
+                                             Int32(channels.lowerBound), Int32(channels.upperBound))
+            }
+        }
+        if let dFilter {
+            for o in 0..<oc {
+                for ky in 0..<kh {
+                    let src = transposed.pointer + (o * kh + ky) * segment
+                    let dst = dFilter + ky * segment * oc + o
+                    for j in 0..<segment { dst[j * oc] += src[j] }
+                }
+            }
+        }
+        if let dBias {
+            for o in 0..<oc { dBias[o] += biasSums.pointer[o] }
+        }
+    }
+    if let dx = backward.gradient(nodes[0]) {
+        // The filter with its output channels first: filterT[o][ky][kx·C + c].
+        let filterT = Storage(uninitializedCount: oc * kh * kw * c)
+        let w = filter.storage.pointer
+        for ky in 0..<kh {
+            for j in 0..<(kw * c) {
+                for o in 0..<oc { filterT.pointer[(o * kh + ky) * kw * c + j] = w[(ky * kw * c + j) * oc + o] }
+            }
+        }
+        let pf = SendablePointer(filterT.pointer), pdx = SendablePointer(dx)
+        parallelFor(parts) { part in
+            let images = chunkRange(part, of: parts, total: g.batch)
+            let done = withUnsafePointer(to: arguments.raw) {
+                loupe_sparse_input_gradient($0, pr.pointer, pc.pointer, pg.pointer, pn.pointer, pf.pointer, pdx.pointer,
+                                            Int32(g.width), Int32(g.padLeft), Int32(images.lowerBound), Int32(images.upperBound))
+            }
+            precondition(done != 0, "conv2dReLUMaxPool: out of memory for an input-gradient scratch image")
+        }
+        withExtendedLifetime(filterT) {}
+    }
+    withExtendedLifetime((xp, rows, columns, gradients, counts)) {}
 }
 
 /// The gradients of a direct convolution whose output gradient is `dy`.
