@@ -355,9 +355,10 @@ static int vectors_at(int n, int c0) {
 void loupe_gemm_short_rows(int m, int n, int k, const float *a, const float *b, float *c, int accumulate,
                            int columnStart, int columnEnd) {
     // B's panel [kc, 16·V] is copied into contiguous rows: read in place, its rows lie n floats
-    // apart (4 KB for 1024 columns) and fall into the same few L1 sets. kc keeps it in L2 while
-    // every block of rows passes over it.
-    enum { kc = 256 };
+    // apart (4 KB for 1024 columns) and fall into the same few L1 sets. With few rows, kc = 256
+    // keeps the panel and A's rows in L1/L2; with many, the whole of k in one panel (up to 1 MB)
+    // spares C a load and store per block of k, which then costs more than the panel's misses.
+    const int kc = m >= 256 ? k : 256;
     float *panel = aligned_alloc(64, (size_t)kc * 64 * sizeof(float));
     if (!panel) return;  // the caller checked the kernels apply; out of memory leaves C unchanged
     for (int k0 = 0; k0 < k; k0 += kc) {

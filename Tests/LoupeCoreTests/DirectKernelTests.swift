@@ -161,9 +161,9 @@ struct DirectKernelTests {
         }
     }
 
-    /// The short products of dense layers: few rows (A · B) and a short inner dimension (Aᵀ · B),
-    /// assigning and accumulating, against the naive product.
-    @Test(arguments: [(50, 1024, 100, false), (13, 48, 3000, false), (61, 1040, 70, false),
+    /// The products of dense layers: A · B (few rows, and many: one panel of B for all of k) and a
+    /// short inner dimension (Aᵀ · B), assigning and accumulating, against the naive product.
+    @Test(arguments: [(50, 1024, 100, false), (13, 48, 3000, false), (61, 1040, 70, false), (300, 64, 700, false),
                       (300, 80, 50, true), (200, 1040, 7, true)], [false, true])
     func shortProductsMatchTheNaiveProduct(_ size: (Int, Int, Int, Bool), _ accumulate: Bool) {
         let (m, n, k, transposeA) = size

@@ -59,9 +59,10 @@ public func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
     }
 }
 
-/// The products of a dense layer at small batch, on Loupe's AVX-512 kernels (DirectConvolution.c)
-/// where the CPU has them: the forward product (few rows, A · B) and the weight gradient (a short
-/// inner dimension, Aᵀ · B). BLAS would spend much of their time packing the large operand.
+/// The products of a dense layer on Loupe's AVX-512 kernels (DirectConvolution.c) where the CPU
+/// has them: the forward product (A · B, any number of rows) and the weight gradient at small
+/// batch (a short inner dimension, Aᵀ · B). At batch 50 BLAS spends much of their time packing
+/// the large operand; at batch 1000 the forward product is still a few percent faster here.
 /// Split by fixed blocks of C (columns, or rows), each summed whole: the same bits on any thread
 /// count. Returns false, computing nothing, for the products these kernels do not cover.
 private func shortGEMM(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
@@ -70,7 +71,7 @@ private func shortGEMM(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: In
           k > 0, 2 * m * n * k >= (1 << 21), m < (1 << 30) / max(1, n) else { return false }
     let pa = SendablePointer(a), pb = SendablePointer(b), pc = SendablePointer(c)
     let accumulate: Int32 = beta == 1 ? 1 : 0
-    if !transposeA && m < 64 && k >= 64 {
+    if !transposeA && k >= 64 {
         // Columns in two halves, cut at a multiple of 64 (the kernel's widest block).
         let cut = min(n, ((n / 2 + 63) / 64) * 64)
         parallelFor(cut < n ? 2 : 1) { part in
