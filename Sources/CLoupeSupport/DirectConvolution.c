@@ -92,8 +92,7 @@ static int max_pixels(int V) { return V == 4 ? 6 : 12; }
 
 // Output row oy of image n, written to outRow [outputWidth][outChannels].
 static void conv_row(const loupe_conv_rows_args *a, int n, int oy, float *outRow) {
-    const int taps = a->kernelWidth * a->inputChannels;
-    const long filterRowStride = (long)taps * a->outChannels;
+    const long filterRowStride = (long)a->kernelWidth * a->inputChannels * a->outChannels;
     const long rowStride = (long)a->paddedWidth * a->inputChannels;
     int ky0 = a->padTop - oy;
     if (ky0 < 0) ky0 = 0;
@@ -102,26 +101,45 @@ static void conv_row(const loupe_conv_rows_args *a, int n, int oy, float *outRow
     const float *inRow = a->input + ((long)n * a->inputHeight + (oy + ky0 - a->padTop)) * rowStride;
     const float *filterRow = a->filter + (long)ky0 * filterRowStride;
     const int rows = ky1 - ky0;
+    // Pixels in three runs: those whose window hangs over the left padding, those wholly inside,
+    // and those over the right padding. Each run is cut into blocks as equal as possible (14
+    // interior pixels go as 5 + 5 + 4, not 6 + 6 + 2), and a block multiplies only the kx that
+    // reach the image for at least one of its pixels (the others read padding, which is zero).
+    int left = a->padLeft, right = a->inputWidth + a->padLeft - a->kernelWidth + 1;
+    if (left > a->outputWidth) left = a->outputWidth;
+    if (left < 0) left = 0;
+    if (right < left) right = left;
+    if (right > a->outputWidth) right = a->outputWidth;
+    const int runs[4] = {0, left, right, a->outputWidth};
     for (int c0 = 0; c0 < a->outChannels;) {
         const int remaining = (a->outChannels - c0) / 16;
         const int V = remaining >= 4 ? 4 : (remaining >= 2 ? 2 : 1);
         const rows_kernel *kernels = V == 4 ? rows_kernels_4 : (V == 2 ? rows_kernels_2 : rows_kernels_1);
-        // Blocks as equal as possible: 14 pixels go as 5 + 5 + 4, not 6 + 6 + 2.
         const int pmax = max_pixels(V);
-        const int blocks = (a->outputWidth + pmax - 1) / pmax;
-        const int P = (a->outputWidth + blocks - 1) / blocks;
         const float *bias = a->bias ? a->bias + c0 : 0;
-        for (int ox = 0; ox < a->outputWidth; ox += P) {
-            const int width = a->outputWidth - ox < P ? a->outputWidth - ox : P;
-            float *out = outRow + (long)ox * a->outChannels + c0;
-            if (rows <= 0) {  // the window lies wholly in the padding
-                if (!a->accumulate)
-                    for (int p = 0; p < width; p++)
-                        for (int c = 0; c < V * 16; c++) out[(long)p * a->outChannels + c] = bias ? bias[c] : 0;
-                continue;
+        for (int run = 0; run < 3; run++) {
+            const int length = runs[run + 1] - runs[run];
+            if (length <= 0) continue;
+            const int blocks = (length + pmax - 1) / pmax;
+            const int P = (length + blocks - 1) / blocks;
+            for (int ox = runs[run]; ox < runs[run + 1]; ox += P) {
+                const int width = runs[run + 1] - ox < P ? runs[run + 1] - ox : P;
+                float *out = outRow + (long)ox * a->outChannels + c0;
+                int kx0 = a->padLeft - (ox + width - 1), kx1 = a->inputWidth + a->padLeft - ox;
+                if (kx0 < 0) kx0 = 0;
+                if (kx1 > a->kernelWidth) kx1 = a->kernelWidth;
+                if (rows <= 0 || kx1 <= kx0) {  // the windows lie wholly in the padding
+                    if (!a->accumulate)
+                        for (int p = 0; p < width; p++)
+                            for (int c = 0; c < V * 16; c++) out[(long)p * a->outChannels + c] = bias ? bias[c] : 0;
+                    continue;
+                }
+                const long skipped = (long)kx0 * a->inputChannels;
+                kernels[width](inRow + (long)ox * a->inputChannels + skipped, rowStride, rows,
+                               filterRow + skipped * a->outChannels + c0, filterRowStride, a->outChannels,
+                               (kx1 - kx0) * a->inputChannels, a->inputChannels, a->outChannels, bias, a->accumulate,
+                               out);
             }
-            kernels[width](inRow + (long)ox * a->inputChannels, rowStride, rows, filterRow + c0, filterRowStride,
-                           a->outChannels, taps, a->inputChannels, a->outChannels, bias, a->accumulate, out);
         }
         c0 += V * 16;
     }

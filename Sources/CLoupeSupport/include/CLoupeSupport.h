@@ -21,7 +21,9 @@ int loupe_direct_convolution_supported(void);
 
 /// One stride-1 convolution over NHWC tensors, its input already padded left and right:
 /// output[n][oy][ox][o] (+)= bias[o] + Σ input[n][oy + ky − padTop][ox + kx][c] · filter[ky][kx][c][o],
-/// input rows outside 0..<inputHeight counting as zeros. outChannels must be a multiple of 16.
+/// input rows outside 0..<inputHeight counting as zeros (skipped), and so the padding columns
+/// (skipped where a whole block of pixels would read only padding for a kx).
+/// outChannels must be a multiple of 16.
 typedef struct {
     const float *input;    ///< [batch][inputHeight][paddedWidth][inputChannels]
     int batch, inputHeight, paddedWidth, inputChannels;
@@ -30,6 +32,7 @@ typedef struct {
     const float *bias;     ///< [outChannels], or NULL; ignored when accumulating
     float *output;         ///< [batch][outputHeight][outputWidth][outChannels]
     int outputHeight, outputWidth, padTop;
+    int inputWidth, padLeft; ///< the input's width before padding, and the columns added before it
     int accumulate;        ///< 1: add to output; 0: overwrite it
 } loupe_conv_rows_args;
 

@@ -87,7 +87,7 @@ private func directConvolution(_ g: WindowGeometry, x: Tensor, filter: Tensor, b
         inputChannels: Int32(g.channels), filter: filter.storage.pointer, kernelHeight: Int32(g.kernelHeight),
         kernelWidth: Int32(g.kernelWidth), outChannels: Int32(outChannels), bias: bias.map { UnsafePointer($0.storage.pointer) },
         output: nil, outputHeight: Int32(g.outputHeight), outputWidth: Int32(g.outputWidth),
-        padTop: Int32(g.padTop), accumulate: 0))
+        padTop: Int32(g.padTop), inputWidth: Int32(g.width), padLeft: Int32(g.padLeft), accumulate: 0))
     return (xp, arguments)
 }
 
@@ -269,7 +269,8 @@ private func directInputGradient(_ g: WindowGeometry, dy: UnsafePointer<Float>, 
         input: dyp.pointer, batch: Int32(g.batch), inputHeight: Int32(g.outputHeight), paddedWidth: Int32(paddedWidth),
         inputChannels: Int32(oc), filter: flipped.pointer, kernelHeight: Int32(kh), kernelWidth: Int32(kw),
         outChannels: Int32(c), bias: nil, output: dx, outputHeight: Int32(g.height), outputWidth: Int32(g.width),
-        padTop: Int32(kh - 1 - g.padTop), accumulate: 1))
+        padTop: Int32(kh - 1 - g.padTop), inputWidth: Int32(g.outputWidth), padLeft: Int32(kw - 1 - g.padLeft),
+        accumulate: 1))
     let parts = min(g.batch, computeThreads)
     parallelFor(parts) { part in arguments.run(images: chunkRange(part, of: parts, total: g.batch)) }
     withExtendedLifetime((flipped, dyp)) {}
