@@ -462,15 +462,17 @@ void loupe_pool_winners(const float *pooled, const int32_t *switches, const floa
 // row segment, into out (rows KW·C floats apart).
 INLINE AVX512 void sparse_filter_block(int R, int S, const loupe_conv_rows_args *a, const int32_t *winnerRow,
                                        const int32_t *winnerColumn, const float *gradient, const int32_t *counts,
-                                       int o, int ky0, int s0, float *out) {
+                                       int o, int ky0, int s0, int firstImage, int endImage, float *out) {
+    const long segment = (long)a->kernelWidth * a->inputChannels;
     __m512 acc[2][10];
 #pragma clang loop unroll(full)
     for (int r = 0; r < R; r++)
 #pragma clang loop unroll(full)
-        for (int v = 0; v < S; v++) acc[r][v] = _mm512_setzero_ps();
+        for (int v = 0; v < S; v++)
+            acc[r][v] = firstImage > 0 ? _mm512_loadu_ps(out + r * segment + v * 16) : _mm512_setzero_ps();
     const int capacity = (a->outputHeight / 2) * (a->outputWidth / 2);
     const long rowStride = (long)a->paddedWidth * a->inputChannels;
-    for (int n = 0; n < a->batch; n++) {
+    for (int n = firstImage; n < endImage; n++) {
         const long first = ((long)n * a->outChannels + o) * capacity;
         const int count = counts[(long)n * a->outChannels + o];
         const float *image = a->input + (long)n * a->inputHeight * rowStride + s0 * 16;
@@ -487,7 +489,6 @@ INLINE AVX512 void sparse_filter_block(int R, int S, const loupe_conv_rows_args 
             }
         }
     }
-    const long segment = (long)a->kernelWidth * a->inputChannels;
 #pragma clang loop unroll(full)
     for (int r = 0; r < R; r++)
 #pragma clang loop unroll(full)
@@ -523,15 +524,15 @@ INLINE AVX512 void sparse_input_block(int R, int S, const loupe_conv_rows_args *
 }
 
 typedef void (*sparse_filter_kernel)(const loupe_conv_rows_args *, const int32_t *, const int32_t *, const float *,
-                                     const int32_t *, int, int, int, float *);
+                                     const int32_t *, int, int, int, int, int, float *);
 typedef void (*sparse_input_kernel)(const loupe_conv_rows_args *, const int32_t *, const int32_t *, const float *, long,
                                     int, const float *, int, int, float *);
 
 #define SPARSE_KERNELS(R, S)                                                                                    \
     static AVX512 void sparse_filter_##R##_##S(const loupe_conv_rows_args *a, const int32_t *rows,               \
                                                const int32_t *columns, const float *g, const int32_t *counts,    \
-                                               int o, int ky0, int s0, float *out) {                             \
-        sparse_filter_block(R, S, a, rows, columns, g, counts, o, ky0, s0, out);                                 \
+                                               int o, int ky0, int s0, int n0, int n1, float *out) {             \
+        sparse_filter_block(R, S, a, rows, columns, g, counts, o, ky0, s0, n0, n1, out);                         \
     }                                                                                                           \
     static AVX512 void sparse_input_##R##_##S(const loupe_conv_rows_args *a, const int32_t *rows,                \
                                               const int32_t *columns, const float *g, long first, int count,     \
@@ -565,15 +566,26 @@ void loupe_sparse_filter_gradient(const loupe_conv_rows_args *a, const int32_t *
     const int vectors = a->kernelWidth * a->inputChannels / 16;
     const long segment = (long)a->kernelWidth * a->inputChannels;
     const int capacity = (a->outputHeight / 2) * (a->outputWidth / 2);
-    for (int o = firstChannel; o < endChannel; o++) {
-        for (int ky0 = 0; ky0 < a->kernelHeight; ky0 += 2) {
-            const int R = a->kernelHeight - ky0 < 2 ? 1 : 2;
-            for (int s0 = 0; s0 < vectors; s0 += 10) {
-                const int S = vectors - s0 < 10 ? vectors - s0 : 10;
-                sparse_filter_kernels[R][S](a, winnerRow, winnerColumn, gradient, counts, o, ky0, s0,
-                                            transposed + ((long)o * a->kernelHeight + ky0) * segment + s0 * 16);
+    // Images one at a time when one image's padded input fits L1 (conv2's is 32 KB), else in
+    // groups of about that size: every channel passes over them while they are in cache. The
+    // sums carry from group to group through `transposed`, image by image in order as before.
+    const long imageBytes = (long)a->inputHeight * a->paddedWidth * a->inputChannels * (long)sizeof(float);
+    int group = (int)((32 << 10) / (imageBytes > 0 ? imageBytes : 1));
+    if (group < 1) group = 1;
+    for (int n0 = 0; n0 < a->batch; n0 += group) {
+        const int n1 = a->batch - n0 < group ? a->batch : n0 + group;
+        for (int o = firstChannel; o < endChannel; o++) {
+            for (int ky0 = 0; ky0 < a->kernelHeight; ky0 += 2) {
+                const int R = a->kernelHeight - ky0 < 2 ? 1 : 2;
+                for (int s0 = 0; s0 < vectors; s0 += 10) {
+                    const int S = vectors - s0 < 10 ? vectors - s0 : 10;
+                    sparse_filter_kernels[R][S](a, winnerRow, winnerColumn, gradient, counts, o, ky0, s0, n0, n1,
+                                                transposed + ((long)o * a->kernelHeight + ky0) * segment + s0 * 16);
+                }
             }
         }
+    }
+    for (int o = firstChannel; o < endChannel; o++) {
         if (biasSums) {
             float sum = 0;
             for (int n = 0; n < a->batch; n++) {

@@ -55,11 +55,24 @@ struct DirectConvolutionArguments: @unchecked Sendable {
     }
 }
 
+/// A pooled buffer and the first 64-byte aligned float in it: the kernels' vector loads then never
+/// straddle two cache lines (pooled buffers are only 16-byte aligned).
+struct AlignedStorage: @unchecked Sendable {
+    let storage: Storage
+    let pointer: UnsafeMutablePointer<Float>
+
+    init(count: Int) {
+        storage = Storage(uninitializedCount: count + 16)
+        let misalignment = Int(bitPattern: storage.pointer) & 63
+        pointer = storage.pointer + (misalignment == 0 ? 0 : (64 - misalignment) / 4)
+    }
+}
+
 /// x [N, H, W, C] copied with `left` zero columns before each row and zeros after, up to
 /// `paddedWidth` columns: the direct kernels then read every window row in one run.
 func paddedRows(_ x: UnsafePointer<Float>, batch: Int, height: Int, width: Int, channels: Int,
-                left: Int, paddedWidth: Int) -> Storage {
-    let out = Storage(uninitializedCount: batch * height * paddedWidth * channels)
+                left: Int, paddedWidth: Int) -> AlignedStorage {
+    let out = AlignedStorage(count: batch * height * paddedWidth * channels)
     let px = SendablePointer(x), po = SendablePointer(out.pointer)
     let parts = min(batch, computeThreads)
     let right = paddedWidth - left - width
@@ -78,7 +91,7 @@ func paddedRows(_ x: UnsafePointer<Float>, batch: Int, height: Int, width: Int, 
 
 /// The input of a direct convolution, padded, and the kernels' arguments for it (output unset).
 private func directConvolution(_ g: WindowGeometry, x: Tensor, filter: Tensor, bias: Tensor?,
-                               outChannels: Int) -> (padded: Storage, arguments: DirectConvolutionArguments) {
+                               outChannels: Int) -> (padded: AlignedStorage, arguments: DirectConvolutionArguments) {
     let paddedWidth = g.outputWidth - 1 + g.kernelWidth
     let xp = paddedRows(x.storage.pointer, batch: g.batch, height: g.height, width: g.width, channels: g.channels,
                         left: g.padLeft, paddedWidth: paddedWidth)
@@ -151,7 +164,7 @@ func directConv2dReLUMaxPool(_ g: WindowGeometry, x: Tensor, filter: Tensor, bia
 /// and the dense kernels would multiply the rest. Needs input channels in multiples of 16.
 /// Each filter-gradient channel is summed by one worker, winner by winner in image order, and
 /// each image's input gradient by one worker: the same bits on any thread count.
-private func sparseReLUMaxPoolBackward(_ g: WindowGeometry, _ arguments: DirectConvolutionArguments, padded xp: Storage,
+private func sparseReLUMaxPoolBackward(_ g: WindowGeometry, _ arguments: DirectConvolutionArguments, padded xp: AlignedStorage,
                                        filter: Tensor, pooled pp: SendablePointer<Float>, switches ps: SendablePointer<Int32>,
                                        backward: Backward, nodes: [Int?], outChannels: Int) {
     let (kh, kw, c, oc) = (g.kernelHeight, g.kernelWidth, g.channels, outChannels)
@@ -198,7 +211,7 @@ private func sparseReLUMaxPoolBackward(_ g: WindowGeometry, _ arguments: DirectC
     }
     if let dx = backward.gradient(nodes[0]) {
         // The filter with its output channels first: filterT[o][ky][kx·C + c].
-        let filterT = Storage(uninitializedCount: oc * kh * kw * c)
+        let filterT = AlignedStorage(count: oc * kh * kw * c)
         let w = filter.storage.pointer
         for ky in 0..<kh {
             for j in 0..<(kw * c) {
@@ -220,7 +233,7 @@ private func sparseReLUMaxPoolBackward(_ g: WindowGeometry, _ arguments: DirectC
 }
 
 /// The gradients of a direct convolution whose output gradient is `dy`.
-private func directConv2dBackward(_ g: WindowGeometry, _ forward: DirectConvolutionArguments, padded xp: Storage,
+private func directConv2dBackward(_ g: WindowGeometry, _ forward: DirectConvolutionArguments, padded xp: AlignedStorage,
                                   x: Tensor, filter: Tensor, dy: UnsafePointer<Float>, backward: Backward,
                                   nodes: [Int?], outChannels: Int) {
     if let dBias = nodes.count > 2 ? backward.gradient(nodes[2]) : nil {
