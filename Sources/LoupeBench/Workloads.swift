@@ -10,6 +10,8 @@ enum Workload {
     static let comparisons = ["cnn-b50", "cnn-infer-1000"]
     /// Every workload; the data-loading ones run only when asked for (they need the datasets).
     static let names = comparisons + ["load-cifar10-gray28", "load-fashion-mnist"]
+    /// Comparison workloads the Python references run that wait for Loupe's recurrent layers.
+    static let pending = ["rnn128-b128", "lstm128-b128", "gru128-b128", "lstm512-b128"]
 
     /// Times one workload and prints its line.
     static func run(_ name: String, repeats: Int, json: Bool) throws {
