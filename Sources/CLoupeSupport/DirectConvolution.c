@@ -20,6 +20,9 @@
 #define AVX512 __attribute__((target("avx512f,fma")))
 #define INLINE static inline __attribute__((always_inline))
 
+// A scratch buffer on a 64-byte boundary (a cache line), its size rounded up as C11 asks.
+static void *aligned_buffer(size_t bytes) { return aligned_alloc(64, (bytes + 63) / 64 * 64); }
+
 int loupe_direct_convolution_supported(void) {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx512f");
@@ -212,7 +215,7 @@ AVX512 void loupe_relu_pool_backward(const float *pooled, const int32_t *switche
 int loupe_conv_relu_pool(const loupe_conv_rows_args *a, int firstImage, int endImage, float *pooled,
                          int32_t *switches) {
     const long rowLength = (long)a->outputWidth * a->outChannels;
-    float *rows = aligned_alloc(64, (size_t)(2 * rowLength) * sizeof(float));
+    float *rows = aligned_buffer((size_t)(2 * rowLength) * sizeof(float));
     if (!rows) return 0;
     const long pooledRow = rowLength / 4 * 2;  // (outputWidth / 2) · outChannels
     for (int n = firstImage; n < endImage; n++) {
@@ -370,15 +373,15 @@ static int vectors_at(int n, int c0) {
     return remaining >= 4 ? 4 : (remaining >= 2 ? 2 : 1);
 }
 
-void loupe_gemm_short_rows(int m, int n, int k, const float *a, const float *b, float *c, int accumulate,
-                           int columnStart, int columnEnd) {
+int loupe_gemm_short_rows(int m, int n, int k, const float *a, const float *b, float *c, int accumulate,
+                          int columnStart, int columnEnd) {
     // B's panel [kc, 16·V] is copied into contiguous rows: read in place, its rows lie n floats
     // apart (4 KB for 1024 columns) and fall into the same few L1 sets. With few rows, kc = 256
     // keeps the panel and A's rows in L1/L2; with many, the whole of k in one panel (up to 1 MB)
     // spares C a load and store per block of k, which then costs more than the panel's misses.
     const int kc = m >= 256 ? k : 256;
-    float *panel = aligned_alloc(64, (size_t)kc * 64 * sizeof(float));
-    if (!panel) return;  // the caller checked the kernels apply; out of memory leaves C unchanged
+    float *panel = aligned_buffer((size_t)kc * 64 * sizeof(float));
+    if (!panel) return 0;
     for (int k0 = 0; k0 < k; k0 += kc) {
         const int taps = k - k0 < kc ? k - k0 : kc;
         const int add = accumulate || k0 > 0;
@@ -397,14 +400,15 @@ void loupe_gemm_short_rows(int m, int n, int k, const float *a, const float *b, 
         }
     }
     free(panel);
+    return 1;
 }
 
-void loupe_gemm_short_inner(int m, int n, int k, const float *a, const float *b, float *c, int accumulate,
-                            int rowStart, int rowEnd) {
+int loupe_gemm_short_inner(int m, int n, int k, const float *a, const float *b, float *c, int accumulate,
+                           int rowStart, int rowEnd) {
     // B [k, n] copied chunk by chunk of 64 columns, [chunk][k][64]: each chunk's panel is then
     // contiguous (12.8 KB at k = 50) instead of k rows 4 KB apart.
-    float *packed = aligned_alloc(64, (size_t)k * n * sizeof(float));
-    if (!packed) return;
+    float *packed = aligned_buffer((size_t)k * n * sizeof(float));
+    if (!packed) return 0;
     for (int c0 = 0; c0 < n;) {
         const int V = vectors_at(n, c0);
         pack_rows(packed + (long)c0 * k, b + c0, k, n, V);
@@ -422,6 +426,7 @@ void loupe_gemm_short_inner(int m, int n, int k, const float *a, const float *b,
         r0 += J;
     }
     free(packed);
+    return 1;
 }
 
 
@@ -606,7 +611,7 @@ int loupe_sparse_input_gradient(const loupe_conv_rows_args *a, const int32_t *wi
     const long rowStride = (long)a->paddedWidth * a->inputChannels;
     const int capacity = (a->outputHeight / 2) * (a->outputWidth / 2);
     const long scratchCount = (long)a->inputHeight * rowStride;
-    float *scratch = aligned_alloc(64, (size_t)scratchCount * sizeof(float) + 64);
+    float *scratch = aligned_buffer((size_t)scratchCount * sizeof(float));
     if (!scratch) return 0;
     for (int n = firstImage; n < endImage; n++) {
         for (long i = 0; i < scratchCount; i++) scratch[i] = 0;
@@ -675,13 +680,15 @@ void loupe_conv_filter_gradient(const loupe_conv_rows_args *a, const float *dy, 
                                 int itemStep) {
     (void)a, (void)dy, (void)dFilter, (void)firstItem, (void)itemStep;
 }
-void loupe_gemm_short_rows(int m, int n, int k, const float *a, const float *b, float *c, int accumulate,
-                           int columnStart, int columnEnd) {
+int loupe_gemm_short_rows(int m, int n, int k, const float *a, const float *b, float *c, int accumulate,
+                          int columnStart, int columnEnd) {
     (void)m, (void)n, (void)k, (void)a, (void)b, (void)c, (void)accumulate, (void)columnStart, (void)columnEnd;
+    return 0;
 }
-void loupe_gemm_short_inner(int m, int n, int k, const float *a, const float *b, float *c, int accumulate,
-                            int rowStart, int rowEnd) {
+int loupe_gemm_short_inner(int m, int n, int k, const float *a, const float *b, float *c, int accumulate,
+                           int rowStart, int rowEnd) {
     (void)m, (void)n, (void)k, (void)a, (void)b, (void)c, (void)accumulate, (void)rowStart, (void)rowEnd;
+    return 0;
 }
 
 #endif

@@ -87,13 +87,15 @@ void loupe_conv_filter_gradient(const loupe_conv_rows_args *args, const float *d
                                 int firstItem, int itemStep);
 
 /// C [m, n] (+)= A [m, k] · B [k, n], all row-major and contiguous, for C's columns
-/// columnStart..<columnEnd (multiples of 16, as n must be). For few rows (m below 64).
-void loupe_gemm_short_rows(int m, int n, int k, const float *a, const float *b, float *c, int accumulate,
-                           int columnStart, int columnEnd);
+/// columnStart..<columnEnd (multiples of 16, as n must be). Returns 0, computing nothing, when
+/// its packing buffer cannot be allocated.
+int loupe_gemm_short_rows(int m, int n, int k, const float *a, const float *b, float *c, int accumulate,
+                          int columnStart, int columnEnd);
 
 /// C [m, n] (+)= Aᵀ · B with A stored [k, m] and B [k, n], for C's rows rowStart..<rowEnd;
-/// n a multiple of 16. For a short inner dimension k (a weight gradient at batch 50).
-void loupe_gemm_short_inner(int m, int n, int k, const float *a, const float *b, float *c, int accumulate,
-                            int rowStart, int rowEnd);
+/// n a multiple of 16. For a short inner dimension k (a weight gradient at batch 50). Returns 0,
+/// computing nothing, when its packing buffer cannot be allocated.
+int loupe_gemm_short_inner(int m, int n, int k, const float *a, const float *b, float *c, int accumulate,
+                           int rowStart, int rowEnd);
 
 #endif

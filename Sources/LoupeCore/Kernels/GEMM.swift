@@ -76,8 +76,9 @@ private func shortGEMM(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: In
         let cut = min(n, ((n / 2 + 63) / 64) * 64)
         parallelFor(cut < n ? 2 : 1) { part in
             let (start, end) = part == 0 ? (0, cut) : (cut, n)
-            loupe_gemm_short_rows(Int32(m), Int32(n), Int32(k), pa.pointer, pb.pointer, pc.pointer, accumulate,
-                                  Int32(start), Int32(end))
+            let done = loupe_gemm_short_rows(Int32(m), Int32(n), Int32(k), pa.pointer, pb.pointer, pc.pointer,
+                                             accumulate, Int32(start), Int32(end))
+            precondition(done != 0, "gemm: out of memory for a packing buffer")
         }
         return true
     }
@@ -86,8 +87,9 @@ private func shortGEMM(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: In
         let cut = min(m, ((m / 2 + 5) / 6) * 6)
         parallelFor(cut < m ? 2 : 1) { part in
             let (start, end) = part == 0 ? (0, cut) : (cut, m)
-            loupe_gemm_short_inner(Int32(m), Int32(n), Int32(k), pa.pointer, pb.pointer, pc.pointer, accumulate,
-                                   Int32(start), Int32(end))
+            let done = loupe_gemm_short_inner(Int32(m), Int32(n), Int32(k), pa.pointer, pb.pointer, pc.pointer,
+                                              accumulate, Int32(start), Int32(end))
+            precondition(done != 0, "gemm: out of memory for a packing buffer")
         }
         return true
     }
