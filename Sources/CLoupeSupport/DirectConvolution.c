@@ -89,9 +89,21 @@ static const rows_kernel rows_kernels_2[13] = {0, rows_1_2, rows_2_2, rows_3_2, 
                                                rows_7_2, rows_8_2, rows_9_2, rows_10_2, rows_11_2, rows_12_2};
 static const rows_kernel rows_kernels_4[7] = {0, rows_1_4, rows_2_4, rows_3_4, rows_4_4, rows_5_4, rows_6_4};
 
-// The widest block for V vectors of channels: 24 accumulators, so the V filter vectors and the
-// broadcast pixel still fit in the 32 registers (7 × 4 spills).
-static int max_pixels(int V) { return V == 4 ? 6 : 12; }
+// The widest register block for V vectors of channels (pixels for the forward kernel, taps for
+// the filter-gradient one): 24 accumulators, so the V vectors loaded per step and the broadcast
+// value still fit in the 32 registers (7 × 4 spills).
+static int max_block(int V) { return V == 4 ? 6 : 12; }
+
+// How many vectors of 16 channels the next chunk from channel c0 of n takes: 4 while it can,
+// then 2, then 1 (n is a multiple of 16).
+static int vectors_at(int n, int c0) {
+    const int remaining = (n - c0) / 16;
+    return remaining >= 4 ? 4 : (remaining >= 2 ? 2 : 1);
+}
+
+static const rows_kernel *rows_kernels_for(int V) {
+    return V == 4 ? rows_kernels_4 : (V == 2 ? rows_kernels_2 : rows_kernels_1);
+}
 
 // Output row oy of image n, written to outRow [outputWidth][outChannels].
 static void conv_row(const loupe_conv_rows_args *a, int n, int oy, float *outRow) {
@@ -115,10 +127,9 @@ static void conv_row(const loupe_conv_rows_args *a, int n, int oy, float *outRow
     if (right > a->outputWidth) right = a->outputWidth;
     const int runs[4] = {0, left, right, a->outputWidth};
     for (int c0 = 0; c0 < a->outChannels;) {
-        const int remaining = (a->outChannels - c0) / 16;
-        const int V = remaining >= 4 ? 4 : (remaining >= 2 ? 2 : 1);
-        const rows_kernel *kernels = V == 4 ? rows_kernels_4 : (V == 2 ? rows_kernels_2 : rows_kernels_1);
-        const int pmax = max_pixels(V);
+        const int V = vectors_at(a->outChannels, c0);
+        const rows_kernel *kernels = rows_kernels_for(V);
+        const int pmax = max_block(V);
         const float *bias = a->bias ? a->bias + c0 : 0;
         for (int run = 0; run < 3; run++) {
             const int length = runs[run + 1] - runs[run];
@@ -233,7 +244,11 @@ int loupe_conv_relu_pool(const loupe_conv_rows_args *a, int firstImage, int endI
 
 // ---------------------------------------------------------------------------------------------
 // Filter gradient kernel: J consecutive taps (kx·C + c) × V·16 output channels of one kernel
-// row, summed over the pixels of one image.
+// row, summed over the pixels of one image. The same outer-product step as rows_block with A
+// read the other way: here the register block runs along A's contiguous index (the J taps, at
+// constant offsets from one pointer) and the loop along its strided one; rows_block blocks the
+// strided index. Merging the two would turn those constant offsets into J runtime ones, more
+// than the 16 general registers hold next to the other pointers.
 
 INLINE AVX512 void filter_block(int J, int V, const float *input, long rowStride, const float *dy, long dyRowStride,
                                 int rows, int width, int pixelStride, int dyStride, int outChannels, int overwrite,
@@ -294,18 +309,33 @@ static const filter_kernel filter_kernels_2[13] = {0, filter_1_2, filter_2_2, fi
 static const filter_kernel filter_kernels_4[7] = {0, filter_1_4, filter_2_4, filter_3_4, filter_4_4, filter_5_4,
                                                   filter_6_4};
 
-static int max_taps(int V) { return V == 4 ? 6 : 12; }
+static const filter_kernel *filter_kernels_for(int V) {
+    return V == 4 ? filter_kernels_4 : (V == 2 ? filter_kernels_2 : filter_kernels_1);
+}
 
-int loupe_conv_filter_items(const loupe_conv_rows_args *a) {
+// How the filter gradient is cut into independent pieces: within each kernel row, every chunk of
+// 16·V output channels (at most 64 chunks: outChannels ≤ 1024) is cut into `blocks` blocks of
+// `taps` consecutive taps (kx·C + c), the last possibly shorter. Returns the pieces per kernel row.
+typedef struct { int start, V, blocks, taps; } filter_chunk;
+
+static int filter_chunks(const loupe_conv_rows_args *a, filter_chunk chunks[64], int *count) {
     const int taps = a->kernelWidth * a->inputChannels;
-    int items = 0;
-    for (int c0 = 0; c0 < a->outChannels;) {
-        const int remaining = (a->outChannels - c0) / 16;
-        const int V = remaining >= 4 ? 4 : (remaining >= 2 ? 2 : 1);
-        items += (taps + max_taps(V) - 1) / max_taps(V);
+    int perRow = 0;
+    *count = 0;
+    for (int c0 = 0; c0 < a->outChannels && *count < 64;) {
+        const int V = vectors_at(a->outChannels, c0);
+        const int blocks = (taps + max_block(V) - 1) / max_block(V);
+        chunks[(*count)++] = (filter_chunk){c0, V, blocks, (taps + blocks - 1) / blocks};
+        perRow += blocks;
         c0 += V * 16;
     }
-    return items * a->kernelHeight;
+    return perRow;
+}
+
+int loupe_conv_filter_items(const loupe_conv_rows_args *a) {
+    filter_chunk chunks[64];
+    int count;
+    return filter_chunks(a, chunks, &count) * a->kernelHeight;
 }
 
 void loupe_conv_filter_gradient(const loupe_conv_rows_args *a, const float *dy, float *dFilter, int firstItem,
@@ -315,27 +345,16 @@ void loupe_conv_filter_gradient(const loupe_conv_rows_args *a, const float *dy, 
     const long rowStride = (long)a->paddedWidth * a->inputChannels;
     const long dyRowStride = (long)a->outputWidth * a->outChannels;
     // Items, numbered kernel row by kernel row: (channel chunk, block of taps).
-    int perRow = 0;
-    int chunkStart[64], chunkV[64], chunkBlocks[64], chunkTaps[64], chunks = 0;
-    for (int c0 = 0; c0 < a->outChannels && chunks < 64;) {
-        const int remaining = (a->outChannels - c0) / 16;
-        const int V = remaining >= 4 ? 4 : (remaining >= 2 ? 2 : 1);
-        const int blocks = (taps + max_taps(V) - 1) / max_taps(V);
-        chunkStart[chunks] = c0;
-        chunkV[chunks] = V;
-        chunkBlocks[chunks] = blocks;
-        chunkTaps[chunks] = (taps + blocks - 1) / blocks;
-        perRow += blocks;
-        chunks++;
-        c0 += V * 16;
-    }
+    filter_chunk chunks[64];
+    int count;
+    const int perRow = filter_chunks(a, chunks, &count);
     const int items = perRow * a->kernelHeight;
     for (int n = 0; n < a->batch; n++) {
         for (int item = firstItem; item < items; item += itemStep) {
             const int ky = item / perRow;
             int rest = item % perRow, chunk = 0;
-            while (rest >= chunkBlocks[chunk]) rest -= chunkBlocks[chunk++];
-            const int V = chunkV[chunk], c0 = chunkStart[chunk], J = chunkTaps[chunk];
+            while (rest >= chunks[chunk].blocks) rest -= chunks[chunk++].blocks;
+            const int V = chunks[chunk].V, c0 = chunks[chunk].start, J = chunks[chunk].taps;
             const int j0 = rest * J;
             const int width = taps - j0 < J ? taps - j0 : J;
             // Output rows whose input row oy + ky − padTop lies inside the image.
@@ -347,8 +366,7 @@ void loupe_conv_filter_gradient(const loupe_conv_rows_args *a, const float *dy, 
             const float *input = a->input + ((long)n * a->inputHeight + (oy0 + ky - a->padTop)) * rowStride + j0;
             const float *d = dy + ((long)n * a->outputHeight + oy0) * dyRowStride + c0;
             float *out = dFilter + (long)ky * filterRowStride + (long)j0 * a->outChannels + c0;
-            const filter_kernel *kernels = V == 4 ? filter_kernels_4 : (V == 2 ? filter_kernels_2 : filter_kernels_1);
-            kernels[width](input, rowStride, d, dyRowStride, oy1 - oy0, a->outputWidth, a->inputChannels,
+            filter_kernels_for(V)[width](input, rowStride, d, dyRowStride, oy1 - oy0, a->outputWidth, a->inputChannels,
                            a->outChannels, a->outChannels, 0, out);
         }
     }
@@ -368,11 +386,6 @@ static AVX512 void pack_rows(float *dst, const float *src, int rows, long stride
     }
 }
 
-static int vectors_at(int n, int c0) {
-    const int remaining = (n - c0) / 16;
-    return remaining >= 4 ? 4 : (remaining >= 2 ? 2 : 1);
-}
-
 int loupe_gemm_short_rows(int m, int n, int k, const float *a, const float *b, float *c, int accumulate,
                           int columnStart, int columnEnd) {
     // B's panel [kc, 16·V] is copied into contiguous rows: read in place, its rows lie n floats
@@ -388,8 +401,8 @@ int loupe_gemm_short_rows(int m, int n, int k, const float *a, const float *b, f
         for (int c0 = columnStart; c0 < columnEnd;) {
             const int V = vectors_at(columnEnd, c0);
             pack_rows(panel, b + (long)k0 * n + c0, taps, n, V);
-            const rows_kernel *kernels = V == 4 ? rows_kernels_4 : (V == 2 ? rows_kernels_2 : rows_kernels_1);
-            const int pmax = max_pixels(V);
+            const rows_kernel *kernels = rows_kernels_for(V);
+            const int pmax = max_block(V);
             const int blocks = (m + pmax - 1) / pmax;
             const int P = (m + blocks - 1) / blocks;
             for (int r0 = 0; r0 < m; r0 += P) {
@@ -419,8 +432,7 @@ int loupe_gemm_short_inner(int m, int n, int k, const float *a, const float *b, 
         if (rowEnd - r0 < J) J = rowEnd - r0;
         for (int c0 = 0; c0 < n;) {
             const int V = vectors_at(n, c0);
-            const filter_kernel *kernels = V == 4 ? filter_kernels_4 : (V == 2 ? filter_kernels_2 : filter_kernels_1);
-            kernels[J](a + r0, 0, packed + (long)c0 * k, 0, 1, k, m, V * 16, n, !accumulate, c + (long)r0 * n + c0);
+            filter_kernels_for(V)[J](a + r0, 0, packed + (long)c0 * k, 0, 1, k, m, V * 16, n, !accumulate, c + (long)r0 * n + c0);
             c0 += V * 16;
         }
         r0 += J;

@@ -130,6 +130,19 @@ func kernels(_ options: Options) throws {
     print("sgemm 1024³: \(String(format: "%.2f", sgemmMs)) ms, \(String(format: "%.0f", ceiling)) GFLOP/s (ceiling)\n")
 
     print(column("op", 40) + column("forward ms", 12) + column("GFLOP/s", 10) + column("backward ms", 13) + column("GFLOP/s", 10) + "fwd+bwd GFLOP/s")
+    /// Times `forward` and `both` (forward and backward), prints the op's row (backward time is
+    /// their difference) and returns its forward+backward GFLOP/s.
+    func timeOp(_ name: String, forwardFlops: Double, backwardFlops: Double, forward: () throws -> Void,
+                both: () throws -> Void) throws -> Double {
+        let forwardMs = try medianMilliseconds(options.repeats, forward)
+        let bothMs = try medianMilliseconds(options.repeats, both)
+        let backwardMs = max(bothMs - forwardMs, 1e-6)
+        let rate = gflops(forwardFlops + backwardFlops, bothMs)
+        print(column(name, 40) + column(String(format: "%.2f", forwardMs), 12) + column(String(format: "%.0f", gflops(forwardFlops, forwardMs)), 10)
+              + column(String(format: "%.2f", backwardMs), 13) + column(String(format: "%.0f", gflops(backwardFlops, backwardMs)), 10)
+              + String(format: "%.0f", rate))
+        return rate
+    }
     var conv2Rate = 0.0
     for (name, input, filter, inputNeedsGradient) in [
         ("conv1 28x28x1→32 5x5 SAME, batch 50", [50, 28, 28, 1], [5, 5, 1, 32], false),
@@ -141,21 +154,15 @@ func kernels(_ options: Options) throws {
         try verify(y, x, w, name: name)
         let seed = Tensor.randomUniform(y.shape, generator: &g)
         let products = 2.0 * Double(y.count) * Double(filter[0] * filter[1] * filter[2])
-        let forwardMs = try medianMilliseconds(options.repeats) { _ = try conv2d(x, filter: w, padding: .same) }
-        let bothMs = try medianMilliseconds(options.repeats) {
+        let rate = try timeOp(name, forwardFlops: products, backwardFlops: products * (inputNeedsGradient ? 2 : 1),
+                              forward: { _ = try conv2d(x, filter: w, padding: .same) }) {
             if inputNeedsGradient {
                 _ = try valueAndGradient(at: [x, w], seed: seed) { p in try conv2d(p[0], filter: p[1], padding: .same) }
             } else {  // images need no gradient: only the filter's is computed
                 _ = try valueAndGradient(at: [w], seed: seed) { p in try conv2d(x, filter: p[0], padding: .same) }
             }
         }
-        let backwardMs = max(bothMs - forwardMs, 1e-6)
-        let backwardFlops = products * (inputNeedsGradient ? 2 : 1)
-        let rate = gflops(products + backwardFlops, bothMs)
         if inputNeedsGradient { conv2Rate = rate }
-        print(column(name, 40) + column(String(format: "%.2f", forwardMs), 12) + column(String(format: "%.0f", gflops(products, forwardMs)), 10)
-              + column(String(format: "%.2f", backwardMs), 13) + column(String(format: "%.0f", gflops(backwardFlops, backwardMs)), 10)
-              + String(format: "%.0f", rate))
     }
     do {  // conv2 + ReLU + 2x2 max-pool as the model runs it: fused forward, sparse backward
         let name = "conv2 + ReLU + pool, fused, batch 50"
@@ -164,14 +171,10 @@ func kernels(_ options: Options) throws {
         let b = Tensor(repeating: 0.1, shape: [64])
         let seed = Tensor.randomUniform([50, 7, 7, 64], generator: &g)
         let products = 2.0 * 50 * 14 * 14 * 64 * 5 * 5 * 32
-        let forwardMs = try medianMilliseconds(options.repeats) { _ = try conv2dReLUMaxPool(x, filter: w, bias: b, padding: .same) }
-        let bothMs = try medianMilliseconds(options.repeats) {
+        _ = try timeOp(name, forwardFlops: products, backwardFlops: 2 * products,
+                       forward: { _ = try conv2dReLUMaxPool(x, filter: w, bias: b, padding: .same) }) {
             _ = try valueAndGradient(at: [x, w, b], seed: seed) { p in try conv2dReLUMaxPool(p[0], filter: p[1], bias: p[2], padding: .same) }
         }
-        let backwardMs = max(bothMs - forwardMs, 1e-6)
-        print(column(name, 40) + column(String(format: "%.2f", forwardMs), 12) + column(String(format: "%.0f", gflops(products, forwardMs)), 10)
-              + column(String(format: "%.2f", backwardMs), 13) + column(String(format: "%.0f", gflops(2 * products, backwardMs)), 10)
-              + String(format: "%.0f", gflops(3 * products, bothMs)))
     }
     do {  // the dense layer fc1: few rows forward, a short inner dimension for the weight gradient
         let name = "fc1 3136→1024, batch 50"
@@ -179,14 +182,9 @@ func kernels(_ options: Options) throws {
         let w = Tensor.truncatedNormal([3136, 1024], standardDeviation: 0.1, generator: &g)
         let seed = Tensor.randomUniform([50, 1024], generator: &g)
         let products = 2.0 * 50 * 3136 * 1024
-        let forwardMs = try medianMilliseconds(options.repeats) { _ = try matmul(x, w) }
-        let bothMs = try medianMilliseconds(options.repeats) {
+        _ = try timeOp(name, forwardFlops: products, backwardFlops: 2 * products, forward: { _ = try matmul(x, w) }) {
             _ = try valueAndGradient(at: [x, w], seed: seed) { p in try matmul(p[0], p[1]) }
         }
-        let backwardMs = max(bothMs - forwardMs, 1e-6)
-        print(column(name, 40) + column(String(format: "%.2f", forwardMs), 12) + column(String(format: "%.0f", gflops(products, forwardMs)), 10)
-              + column(String(format: "%.2f", backwardMs), 13) + column(String(format: "%.0f", gflops(2 * products, backwardMs)), 10)
-              + String(format: "%.0f", gflops(3 * products, bothMs)))
     }
     do {  // the optimizer: memory-bound (θ, g, m, v read; θ, m, v written)
         let model = try lenet(seed: 0)

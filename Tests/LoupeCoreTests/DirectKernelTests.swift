@@ -65,6 +65,19 @@ struct DirectKernelTests {
         }
     }
 
+    /// Value and gradients (x, filter, bias) at `seed` of conv2dReLUMaxPool, and of the three ops it fuses.
+    static func fusedAndSeparate(_ x: Tensor, _ w: Tensor, _ b: Tensor, padding: Padding, seed: Tensor) throws
+        -> (fused: (value: Tensor, gradients: [Tensor]), separate: (value: Tensor, gradients: [Tensor])) {
+        let fused = try valueAndGradient(at: [x, w, b], seed: seed) { p in
+            try conv2dReLUMaxPool(p[0], filter: p[1], bias: p[2], padding: padding)
+        }
+        let separate = try valueAndGradient(at: [x, w, b], seed: seed) { p in
+            try maxPool2D(relu(conv2d(p[0], filter: p[1], bias: p[2], padding: padding)), kernel: (2, 2),
+                          strides: (2, 2), padding: .same)
+        }
+        return (fused, separate)
+    }
+
     /// conv2dReLUMaxPool is maxPool2D(relu(conv2d(…))): the same values bit for bit, and the same
     /// gradients to rounding (with 16k input channels the fused backward adds the winners only,
     /// in another order; with fewer it is exact); the three ops elsewhere (odd sizes, im2col).
@@ -77,13 +90,7 @@ struct DirectKernelTests {
         let seed = random(probe.shape, seed: 383)
         for algorithm in ConvolutionAlgorithm.allCases {
             try ConvolutionAlgorithm.with(algorithm) {
-                let fused = try valueAndGradient(at: [x, w, b], seed: seed) { p in
-                    try conv2dReLUMaxPool(p[0], filter: p[1], bias: p[2], padding: padding)
-                }
-                let separate = try valueAndGradient(at: [x, w, b], seed: seed) { p in
-                    try maxPool2D(relu(conv2d(p[0], filter: p[1], bias: p[2], padding: padding)), kernel: (2, 2),
-                                  strides: (2, 2), padding: .same)
-                }
+                let (fused, separate) = try Self.fusedAndSeparate(x, w, b, padding: padding, seed: seed)
                 #expect(fused.value.shape == separate.value.shape)
                 #expect(fused.value.scalars == separate.value.scalars, "\(algorithm)")
                 for i in 0..<3 {
@@ -147,13 +154,7 @@ struct DirectKernelTests {
         let probe = try conv2dReLUMaxPool(x, filter: w, bias: b, padding: padding)
         let seed = random(probe.shape, seed: 398)
         try ConvolutionAlgorithm.with(.direct) {
-            let fused = try valueAndGradient(at: [x, w, b], seed: seed) { p in
-                try conv2dReLUMaxPool(p[0], filter: p[1], bias: p[2], padding: padding)
-            }
-            let separate = try valueAndGradient(at: [x, w, b], seed: seed) { p in
-                try maxPool2D(relu(conv2d(p[0], filter: p[1], bias: p[2], padding: padding)), kernel: (2, 2),
-                              strides: (2, 2), padding: .same)
-            }
+            let (fused, separate) = try Self.fusedAndSeparate(x, w, b, padding: padding, seed: seed)
             #expect(fused.value.scalars == separate.value.scalars)
             for i in 0..<3 {
                 expectClose(fused.gradients[i].scalars, separate.gradients[i].scalars, absoluteTolerance: 1e-4)

@@ -17,7 +17,7 @@ public enum ConvolutionAlgorithm: String, Sendable, CaseIterable {
     /// environment variable `LOUPE_CONVOLUTION=im2col` says otherwise.
     public static let preferred: ConvolutionAlgorithm = {
         if let value = getenv("LOUPE_CONVOLUTION").map({ String(cString: $0) }), value == "im2col" { return .im2col }
-        return loupe_direct_convolution_supported() != 0 ? .direct : .im2col
+        return directSupported ? .direct : .im2col
     }()
 
     /// Whether this CPU can run the direct kernels at all.
@@ -89,9 +89,10 @@ func paddedRows(_ x: UnsafePointer<Float>, batch: Int, height: Int, width: Int, 
     return out
 }
 
-/// The input of a direct convolution, padded, and the kernels' arguments for it (output unset).
-private func directConvolution(_ g: WindowGeometry, x: Tensor, filter: Tensor, bias: Tensor?,
-                               outChannels: Int) -> (padded: AlignedStorage, arguments: DirectConvolutionArguments) {
+/// The input of a direct convolution, padded, and the kernels' arguments for it (`output` nil
+/// for the fused op, which writes pooled rows instead).
+private func directConvolution(_ g: WindowGeometry, x: Tensor, filter: Tensor, bias: Tensor?, outChannels: Int,
+                               output: UnsafeMutablePointer<Float>?) -> (padded: AlignedStorage, arguments: DirectConvolutionArguments) {
     let paddedWidth = g.outputWidth - 1 + g.kernelWidth
     let xp = paddedRows(x.storage.pointer, batch: g.batch, height: g.height, width: g.width, channels: g.channels,
                         left: g.padLeft, paddedWidth: paddedWidth)
@@ -99,7 +100,7 @@ private func directConvolution(_ g: WindowGeometry, x: Tensor, filter: Tensor, b
         input: xp.pointer, batch: Int32(g.batch), inputHeight: Int32(g.height), paddedWidth: Int32(paddedWidth),
         inputChannels: Int32(g.channels), filter: filter.storage.pointer, kernelHeight: Int32(g.kernelHeight),
         kernelWidth: Int32(g.kernelWidth), outChannels: Int32(outChannels), bias: bias.map { UnsafePointer($0.storage.pointer) },
-        output: nil, outputHeight: Int32(g.outputHeight), outputWidth: Int32(g.outputWidth),
+        output: output, outputHeight: Int32(g.outputHeight), outputWidth: Int32(g.outputWidth),
         padTop: Int32(g.padTop), inputWidth: Int32(g.width), padLeft: Int32(g.padLeft), accumulate: 0))
     return (xp, arguments)
 }
@@ -107,9 +108,8 @@ private func directConvolution(_ g: WindowGeometry, x: Tensor, filter: Tensor, b
 /// conv2d by the direct kernels (stride 1): forward now, backward when the tape runs it.
 func directConv2d(_ g: WindowGeometry, x: Tensor, filter: Tensor, bias: Tensor?, outChannels: Int) -> Tensor {
     let out = Tensor(uninitializedShape: [g.batch, g.outputHeight, g.outputWidth, outChannels])
-    var (xp, forward) = directConvolution(g, x: x, filter: filter, bias: bias, outChannels: outChannels)
-    forward.raw.output = out.storage.pointer
-    let arguments = forward
+    let (xp, arguments) = directConvolution(g, x: x, filter: filter, bias: bias, outChannels: outChannels,
+                                            output: out.storage.pointer)
     let parts = min(g.batch, computeThreads)
     parallelFor(parts) { part in arguments.run(images: chunkRange(part, of: parts, total: g.batch)) }
 
@@ -127,7 +127,7 @@ func directConv2d(_ g: WindowGeometry, x: Tensor, filter: Tensor, bias: Tensor?,
 func directConv2dReLUMaxPool(_ g: WindowGeometry, x: Tensor, filter: Tensor, bias: Tensor?, outChannels: Int) -> Tensor {
     let pooled = Tensor(uninitializedShape: [g.batch, g.outputHeight / 2, g.outputWidth / 2, outChannels])
     let switches = IndexBuffer(count: pooled.count)
-    let (xp, arguments) = directConvolution(g, x: x, filter: filter, bias: bias, outChannels: outChannels)
+    let (xp, arguments) = directConvolution(g, x: x, filter: filter, bias: bias, outChannels: outChannels, output: nil)
     let pp = SendablePointer(pooled.storage.pointer), ps = SendablePointer(switches.pointer)
     let parts = min(g.batch, computeThreads)
     parallelFor(parts) { part in
@@ -287,22 +287,4 @@ private func directInputGradient(_ g: WindowGeometry, dy: UnsafePointer<Float>, 
     let parts = min(g.batch, computeThreads)
     parallelFor(parts) { part in arguments.run(images: chunkRange(part, of: parts, total: g.batch)) }
     withExtendedLifetime((flipped, dyp)) {}
-}
-
-/// dBias [C] += the column sums of dy [rows, C], in two fixed halves added in order.
-func biasGradient(_ dy: UnsafePointer<Float>, rows: Int, channels: Int, into dBias: UnsafeMutablePointer<Float>) {
-    let groups = min(2, rows)
-    let partials = Storage(zeros: max(1, groups) * channels)
-    let pdy = SendablePointer(dy), pp = SendablePointer(partials.pointer)
-    parallelFor(groups) { group in
-        let sums = pp.pointer + group * channels
-        for row in chunkRange(group, of: groups, total: rows) {
-            let d = pdy.pointer + row &* channels
-            for j in 0..<channels { sums[j] += d[j] }
-        }
-    }
-    for group in 0..<groups {
-        let p = partials.pointer + group * channels
-        for j in 0..<channels { dBias[j] += p[j] }
-    }
 }

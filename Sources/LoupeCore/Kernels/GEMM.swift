@@ -71,25 +71,25 @@ private func shortGEMM(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: In
           k > 0, 2 * m * n * k >= (1 << 21), m < (1 << 30) / max(1, n) else { return false }
     let pa = SendablePointer(a), pb = SendablePointer(b), pc = SendablePointer(c)
     let accumulate: Int32 = beta == 1 ? 1 : 0
+    /// Runs `kernel` on 0..<total in two halves, cut at a multiple of `block`.
+    func inHalves(_ total: Int, block: Int, _ kernel: @Sendable (Int32, Int32) -> Int32) {
+        let cut = min(total, ((total / 2 + block - 1) / block) * block)
+        parallelFor(cut < total ? 2 : 1) { part in
+            let done = part == 0 ? kernel(0, Int32(cut)) : kernel(Int32(cut), Int32(total))
+            precondition(done != 0, "gemm: out of memory for a packing buffer")
+        }
+    }
     if !transposeA && k >= 64 {
         // Columns in two halves, cut at a multiple of 64 (the kernel's widest block).
-        let cut = min(n, ((n / 2 + 63) / 64) * 64)
-        parallelFor(cut < n ? 2 : 1) { part in
-            let (start, end) = part == 0 ? (0, cut) : (cut, n)
-            let done = loupe_gemm_short_rows(Int32(m), Int32(n), Int32(k), pa.pointer, pb.pointer, pc.pointer,
-                                             accumulate, Int32(start), Int32(end))
-            precondition(done != 0, "gemm: out of memory for a packing buffer")
+        inHalves(n, block: 64) { start, end in
+            loupe_gemm_short_rows(Int32(m), Int32(n), Int32(k), pa.pointer, pb.pointer, pc.pointer, accumulate, start, end)
         }
         return true
     }
     if transposeA && k <= 256 && m >= 64 {
         // Rows in two halves, cut at a multiple of 6 (the kernel's block of rows).
-        let cut = min(m, ((m / 2 + 5) / 6) * 6)
-        parallelFor(cut < m ? 2 : 1) { part in
-            let (start, end) = part == 0 ? (0, cut) : (cut, m)
-            let done = loupe_gemm_short_inner(Int32(m), Int32(n), Int32(k), pa.pointer, pb.pointer, pc.pointer,
-                                              accumulate, Int32(start), Int32(end))
-            precondition(done != 0, "gemm: out of memory for a packing buffer")
+        inHalves(m, block: 6) { start, end in
+            loupe_gemm_short_inner(Int32(m), Int32(n), Int32(k), pa.pointer, pb.pointer, pc.pointer, accumulate, start, end)
         }
         return true
     }

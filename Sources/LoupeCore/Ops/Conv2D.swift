@@ -104,32 +104,23 @@ struct ConvolutionTiles {
     }
 }
 
-/// Filter, bias and input gradients of conv2d, tile by tile. The filter and bias gradients are
-/// summed in two fixed groups of tiles (even and odd), each in tile order, then added in group
-/// order: the same bits whatever the thread count.
+/// Filter, bias and input gradients of conv2d, tile by tile. The filter gradient is summed in two
+/// fixed groups of tiles (even and odd), each in tile order, then added in group order, and the
+/// bias gradient by `biasGradient`: the same bits whatever the thread count.
 func conv2dBackward(_ g: WindowGeometry, _ tiles: ConvolutionTiles, x: UnsafePointer<Float>, filter: UnsafePointer<Float>,
                     dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>?, dFilter: UnsafeMutablePointer<Float>?,
                     dBias: UnsafeMutablePointer<Float>?, outChannels: Int) {
     let groups = min(2, tiles.count)
     let k = g.patchSize
     let partials = dFilter == nil ? nil : Storage(uninitializedCount: groups * k * outChannels)
-    let biasPartials = dBias == nil ? nil : Storage(zeros: groups * outChannels)
     let px = SendablePointer(x), pw = SendablePointer(filter), pdy = SendablePointer(dy)
     let pdx = dx.map { SendablePointer($0) }, pPartials = partials.map { SendablePointer($0.pointer) }
-    let pBias = biasPartials.map { SendablePointer($0.pointer) }
     parallelFor(groups) { group in
         var first = true
         for tile in stride(from: group, to: tiles.count, by: groups) {
             let images = tiles.images(tile)
             let rows = images.count * tiles.rowsPerImage
             let dyTile = pdy.pointer + images.lowerBound * tiles.rowsPerImage * outChannels
-            if let pBias {
-                let sums = pBias.pointer + group * outChannels
-                for row in 0..<rows {
-                    let d = dyTile + row &* outChannels
-                    for j in 0..<outChannels { sums[j] += d[j] }
-                }
-            }
             let cols = Storage(uninitializedCount: rows * k)
             if let pPartials {
                 // partial [K, OC] (+)= colsᵀ [K, rows] · dy [rows, OC]
@@ -153,10 +144,25 @@ func conv2dBackward(_ g: WindowGeometry, _ tiles: ConvolutionTiles, x: UnsafePoi
             for i in 0..<size { dFilter[i] += p[i] }
         }
     }
-    if let dBias, let biasPartials {
-        for group in 0..<groups {
-            let p = biasPartials.pointer + group * outChannels
-            for j in 0..<outChannels { dBias[j] += p[j] }
+    if let dBias {
+        biasGradient(dy, rows: g.positions, channels: outChannels, into: dBias)
+    }
+}
+
+/// dBias [C] += the column sums of dy [rows, C], in two fixed halves added in order.
+func biasGradient(_ dy: UnsafePointer<Float>, rows: Int, channels: Int, into dBias: UnsafeMutablePointer<Float>) {
+    let groups = min(2, rows)
+    let partials = Storage(zeros: max(1, groups) * channels)
+    let pdy = SendablePointer(dy), pp = SendablePointer(partials.pointer)
+    parallelFor(groups) { group in
+        let sums = pp.pointer + group * channels
+        for row in chunkRange(group, of: groups, total: rows) {
+            let d = pdy.pointer + row &* channels
+            for j in 0..<channels { sums[j] += d[j] }
         }
+    }
+    for group in 0..<groups {
+        let p = partials.pointer + group * channels
+        for j in 0..<channels { dBias[j] += p[j] }
     }
 }
