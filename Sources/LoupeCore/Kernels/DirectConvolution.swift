@@ -14,10 +14,21 @@ public enum ConvolutionAlgorithm: String, Sendable, CaseIterable {
     case direct, im2col
 
     /// The algorithm used where it applies: `direct` when this CPU has AVX-512, unless the
-    /// environment variable `LOUPE_CONVOLUTION=im2col` says otherwise.
+    /// environment variable `LOUPE_CONVOLUTION` (`direct` or `im2col`) says otherwise. Any other
+    /// value is reported on standard error, naming the variable, and ignored.
     public static let preferred: ConvolutionAlgorithm = {
-        if let value = getenv("LOUPE_CONVOLUTION").map({ String(cString: $0) }), value == "im2col" { return .im2col }
-        return directSupported ? .direct : .im2col
+        let automatic: ConvolutionAlgorithm = directSupported ? .direct : .im2col
+        guard let value = getenv("LOUPE_CONVOLUTION").map({ String(cString: $0) }), !value.isEmpty else { return automatic }
+        guard let chosen = ConvolutionAlgorithm(rawValue: value) else {
+            let known = allCases.map(\.rawValue).joined(separator: ", ")
+            warn("loupe: LOUPE_CONVOLUTION=\(value) is not one of \(known); using \(automatic.rawValue)")
+            return automatic
+        }
+        if chosen == .direct && !directSupported {
+            warn("loupe: LOUPE_CONVOLUTION=direct needs AVX-512, which this CPU lacks; using im2col")
+            return .im2col
+        }
+        return chosen
     }()
 
     /// Whether this CPU can run the direct kernels at all.
@@ -42,6 +53,12 @@ public enum ConvolutionAlgorithm: String, Sendable, CaseIterable {
         return g.strideHeight == 1 && g.strideWidth == 1 && outChannels % 16 == 0 && outChannels <= 1024
             && g.batch > 0 && g.outputHeight > 0 && g.outputWidth > 0
     }
+}
+
+/// A line on standard error (a setting that cannot be honoured is reported, not fatal).
+private func warn(_ message: String) {
+    var line = message + "\n"
+    line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
 }
 
 /// The C kernels' argument block, carried into `parallelFor`'s workers (it holds pointers into
