@@ -173,7 +173,7 @@ struct DirectKernelTests {
         let beta: Float = accumulate ? 1 : 0
         var c = start, blas = start, reference = start
         gemm(transposeA: transposeA, transposeB: false, m: m, n: n, k: k, a: a, b: b, beta: beta, c: &c)
-        ConvolutionAlgorithm.with(.im2col) {
+        KernelPolicy(convolution: .im2col, products: .blas).run {
             gemm(transposeA: transposeA, transposeB: false, m: m, n: n, k: k, a: a, b: b, beta: beta, c: &blas)
         }
         gemmReference(transposeA: transposeA, transposeB: false, m: m, n: n, k: k, a: a, b: b, beta: beta, c: &reference)

@@ -1,64 +1,30 @@
 import CLoupeSupport
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
-/// How `conv2d` computes a convolution.
+/// How `conv2d` computes a convolution (one half of `KernelPolicy`).
 /// - `direct`: AVX-512 kernels that read the input rows in place and skip the rows of padding
 ///   (stride 1, output channels a multiple of 16, CPUs with AVX-512; DirectConvolution.c).
 /// - `im2col`: patches copied into a column matrix and multiplied by BLAS; every case.
 /// The two agree to rounding (their sums run in different orders), each is deterministic.
-public enum ConvolutionAlgorithm: String, Sendable, CaseIterable {
+public enum ConvolutionAlgorithm: String, Sendable, Codable, CaseIterable {
     case direct, im2col
-
-    /// The algorithm used where it applies: `direct` when this CPU has AVX-512, unless the
-    /// environment variable `LOUPE_CONVOLUTION` (`direct` or `im2col`) says otherwise. Any other
-    /// value is reported on standard error, naming the variable, and ignored.
-    public static let preferred: ConvolutionAlgorithm = {
-        let automatic: ConvolutionAlgorithm = directSupported ? .direct : .im2col
-        guard let value = getenv("LOUPE_CONVOLUTION").map({ String(cString: $0) }), !value.isEmpty else { return automatic }
-        guard let chosen = ConvolutionAlgorithm(rawValue: value) else {
-            let known = allCases.map(\.rawValue).joined(separator: ", ")
-            warn("loupe: LOUPE_CONVOLUTION=\(value) is not one of \(known); using \(automatic.rawValue)")
-            return automatic
-        }
-        if chosen == .direct && !directSupported {
-            warn("loupe: LOUPE_CONVOLUTION=direct needs AVX-512, which this CPU lacks; using im2col")
-            return .im2col
-        }
-        return chosen
-    }()
 
     /// Whether this CPU can run the direct kernels at all.
     public static let directSupported = loupe_direct_convolution_supported() != 0
 
-    @TaskLocal static var forced: ConvolutionAlgorithm?
-
-    /// Whether Loupe's own AVX-512 kernels run, for convolutions and for the short products of
-    /// dense layers (`gemm`): where the CPU has them, unless `with(.im2col)` or
-    /// `LOUPE_CONVOLUTION=im2col` chose the BLAS-only path.
-    static var nativeKernelsEnabled: Bool { directSupported && (forced ?? preferred) == .direct }
-
-    /// Runs `body` with convolutions computed by `algorithm` where it applies (tests and
-    /// benchmarks compare the two). `direct` on a CPU without AVX-512 falls back to `im2col`.
+    /// Runs `body` with convolutions computed by `algorithm` where it applies, and the dense
+    /// products as the policy in force has them (tests and benchmarks compare the two).
     public static func with<R>(_ algorithm: ConvolutionAlgorithm, _ body: () throws -> R) rethrows -> R {
-        try $forced.withValue(algorithm, operation: body)
+        var policy = KernelPolicy.current
+        policy.convolution = algorithm
+        return try policy.run(body)
     }
 
     /// Whether the direct kernels compute a convolution of this geometry producing `outChannels`.
     static func useDirect(_ g: WindowGeometry, outChannels: Int) -> Bool {
-        guard nativeKernelsEnabled else { return false }
+        guard KernelPolicy.current.effective.convolution == .direct else { return false }
         return g.strideHeight == 1 && g.strideWidth == 1 && outChannels % 16 == 0 && outChannels <= 1024
             && g.batch > 0 && g.outputHeight > 0 && g.outputWidth > 0
     }
-}
-
-/// A line on standard error (a setting that cannot be honoured is reported, not fatal).
-private func warn(_ message: String) {
-    var line = message + "\n"
-    line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
 }
 
 /// The C kernels' argument block, carried into `parallelFor`'s workers (it holds pointers into

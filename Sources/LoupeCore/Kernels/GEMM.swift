@@ -67,7 +67,7 @@ public func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
 /// count. Returns false, computing nothing, for the products these kernels do not cover.
 private func shortGEMM(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                        a: UnsafePointer<Float>, b: UnsafePointer<Float>, beta: Float, c: UnsafeMutablePointer<Float>) -> Bool {
-    guard ConvolutionAlgorithm.nativeKernelsEnabled, alpha == 1, beta == 0 || beta == 1, !transposeB, n % 16 == 0,
+    guard KernelPolicy.current.effective.products == .native, alpha == 1, beta == 0 || beta == 1, !transposeB, n % 16 == 0,
           k > 0, 2 * m * n * k >= (1 << 21), m < (1 << 30) / max(1, n) else { return false }
     let pa = SendablePointer(a), pb = SendablePointer(b), pc = SendablePointer(c)
     let accumulate: Int32 = beta == 1 ? 1 : 0
