@@ -23,20 +23,11 @@ struct Table: Sendable {
 
 /// The report's two tables: one row per trial, and one row per group of seeds.
 enum Tables {
-    /// Best test accuracy first; then trials not evaluated, then diverged, then failed; ties by id.
+    /// In the order every table uses (`TrialSummary.ranked`), ties by folder name.
     static func ordered(_ trials: [TrialResult]) -> [TrialResult] {
-        func rank(_ summary: TrialSummary) -> Int {
-            switch summary.status {
-            case .failed: return 3
-            case .diverged: return 2
-            default: return summary.testAccuracy == nil ? 1 : 0
-            }
-        }
-        return trials.sorted {
-            let (a, b) = ($0.summary, $1.summary)
-            if rank(a) != rank(b) { return rank(a) < rank(b) }
-            if a.testAccuracy != b.testAccuracy { return (a.testAccuracy ?? 0) > (b.testAccuracy ?? 0) }
-            return $0.id < $1.id
+        trials.sorted {
+            if $0.summary.id == $1.summary.id { return $0.id < $1.id }
+            return TrialSummary.ranked($0.summary, before: $1.summary)
         }
     }
 

@@ -18,7 +18,7 @@ struct ConfigReader {
         for (key, value) in pairs where !allowed.contains(key) {
             let full = Self.join(path, key)
             var message = "unknown key (\(value.source))"
-            if let suggestion = closest(key, among: allowed) { message += "; did you mean '\(Self.join(path, suggestion))'?" }
+            if let suggestion = closestName(key, among: allowed) { message += "; did you mean '\(Self.join(path, suggestion))'?" }
             message += " Allowed here: \(allowed.joined(separator: ", "))"
             throw LoupeError.config(key: full, message: message)
         }
@@ -45,7 +45,7 @@ struct ConfigReader {
         guard let text = try scalar(key) else { return value }
         if let choices, !choices.contains(text) {
             var message = "must be one of \(choices.joined(separator: ", ")), got '\(text)'"
-            if let suggestion = closest(text, among: choices) { message += "; did you mean '\(suggestion)'?" }
+            if let suggestion = closestName(text, among: choices) { message += "; did you mean '\(suggestion)'?" }
             throw fail(key, message)
         }
         return text

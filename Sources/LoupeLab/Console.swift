@@ -4,7 +4,7 @@ import LoupeCore
 /// The console side of a run: a progress bar (when the output is a terminal), the periodic lines of
 /// the reference (`step 290, loss 1.395, train accuracy 0.50`), one line per finished trial, and the
 /// results table at the end. Trials running side by side prefix their lines with their id.
-public final class Console: TrialObserver, @unchecked Sendable {
+public final class Console: MetricSink, @unchecked Sendable {
     private let lock = NSLock()
     private let interactive: Bool
     private let quiet: Bool
@@ -64,7 +64,7 @@ public final class Console: TrialObserver, @unchecked Sendable {
         return s >= 60 ? "\(s / 60)m\(String(format: "%02d", s % 60))s" : "\(s)s"
     }
 
-    public func trialStarted(_ trial: Trial, resumedAt step: Int) {
+    public func trialStarted(_ trial: Trial, at step: Int, history: TrialHistory) {
         lock.withLock {
             startedTrials += 1
             progress[trial.id] = (step - 1, trial.config.train.steps, clock.now, step, .nan, clock.now)
@@ -103,7 +103,8 @@ public final class Console: TrialObserver, @unchecked Sendable {
             case .completed:
                 emit("✓ \(trial.id): test accuracy \(String(format: "%.3f", summary.testAccuracy ?? .nan)) after \(summary.steps) steps (\(Self.duration(summary.seconds)))")
             case .diverged:
-                emit("✗ \(trial.id): diverged at step \(summary.divergedAtStep ?? summary.steps) (loss \(summary.finalLoss.map { "\($0)" } ?? "not finite"))")
+                let cause = summary.nonFinite.map { $0 == "loss" ? "the loss" : "the \($0)" } ?? "the loss"
+                emit("✗ \(trial.id): diverged at step \(summary.divergedAtStep ?? summary.steps): \(cause) is not finite (loss \(summary.finalLoss.map { "\($0)" } ?? "not finite"))")
             case .failed:
                 emit("✗ \(trial.id): failed: \(summary.error ?? "unknown error")")
             case .running:
@@ -112,14 +113,14 @@ public final class Console: TrialObserver, @unchecked Sendable {
         }
     }
 
-    /// The results table, sorted by test accuracy (diverged and failed trials last).
+    /// The results table, in `TrialSummary.ranked` order (best test accuracy first).
     public func resultsTable(_ summaries: [TrialSummary], probes: [String], settingOrder: [String] = []) {
         say("\n" + Self.table(summaries, probes: probes, settingOrder: settingOrder))
     }
 
     /// The results table; setting columns in `settingOrder` (the sweep's axes), then any others by name.
     public static func table(_ summaries: [TrialSummary], probes: [String], settingOrder: [String] = []) -> String {
-        let sorted = summaries.sorted { ($0.testAccuracy ?? -1, $1.id) > ($1.testAccuracy ?? -1, $0.id) }
+        let sorted = summaries.sorted(by: TrialSummary.ranked)
         let present = Set(summaries.flatMap { $0.settings.keys })
         let settingKeys = settingOrder.filter(present.contains) + present.subtracting(settingOrder).sorted()
         var header = ["trial"] + settingKeys + ["status", "steps", "test acc", "train acc"]

@@ -13,9 +13,12 @@ public final class ExperimentRunner: Sendable {
     public let resume: Bool
     let console: Console
     let catalog: DatasetCatalog
+    /// The kernels every trial runs on (read when the runner is made: trials run on other threads).
+    public let kernels: KernelPolicy
 
     public init(experiment: Experiment, output: URL, jobs: Int = 1, resume: Bool = false,
-                console: Console = Console(), catalog: DatasetCatalog = DatasetCatalog()) throws {
+                console: Console = Console(), catalog: DatasetCatalog = DatasetCatalog(),
+                kernels: KernelPolicy = .current) throws {
         guard jobs >= 1 else { throw LoupeError.invalidArgument(name: "--jobs", message: "must be at least 1, got \(jobs)") }
         self.experiment = experiment
         self.layout = ExperimentLayout(root: output)
@@ -23,6 +26,7 @@ public final class ExperimentRunner: Sendable {
         self.resume = resume
         self.console = console
         self.catalog = catalog
+        self.kernels = kernels
     }
 
     /// Runs the experiment and returns every trial's summary, in the experiment's trial order.
@@ -56,12 +60,8 @@ public final class ExperimentRunner: Sendable {
                 flushDenormals()
                 while let index = next.take(below: experiment.trials.count) {
                     let trial = experiment.trials[index]
-                    let summary = runOne(trial, data: datasets["\(trial.config.data)"]!)
-                    results.set(index, summary)
-                    let metrics = (try? MetricRow.read(layout.trial(trial.id).metrics)) ?? []
-                    do { try store.record(experiment: experimentName, summary: summary, metrics: metrics) } catch {
-                        console.say("warning: \(error)")
-                    }
+                    let runIndex = RunIndexSink(store: store, experiment: experimentName) { [console] in console.say($0) }
+                    results.set(index, runOne(trial, data: datasets["\(trial.config.data)"]!, sinks: [console, runIndex]))
                 }
             }
             thread.stackSize = 8 << 20
@@ -75,15 +75,15 @@ public final class ExperimentRunner: Sendable {
         return summaries
     }
 
-    func runOne(_ trial: Trial, data: TrialData) -> TrialSummary {
+    func runOne(_ trial: Trial, data: TrialData, sinks: [any MetricSink]) -> TrialSummary {
         let trialLayout = layout.trial(trial.id)
         do {
-            return try TrialRunner(trial: trial, layout: trialLayout, data: data, observer: console).run(resume: resume)
+            return try TrialRunner(trial: trial, layout: trialLayout, data: data, sinks: sinks, kernels: kernels).run(resume: resume)
         } catch {
             let summary = TrialSummary(id: trial.id, status: .failed, steps: 0, seconds: 0, parameters: 0,
-                                       settings: trial.settingsDictionary, error: "\(error)")
+                                       settings: trial.settingsDictionary, kernels: kernels.effective, error: "\(error)")
             try? summary.write(to: trialLayout.summary)
-            console.trialFinished(trial, summary)
+            for sink in sinks { sink.trialFinished(trial, summary) }
             return summary
         }
     }

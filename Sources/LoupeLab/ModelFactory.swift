@@ -3,18 +3,33 @@ import LoupeData
 import LoupeNN
 
 extension ModelConfig {
-    /// The model for images of `shape` and `classes` classes, initialised from `seed`'s
-    /// initialization stream (dropout layers get its dropout stream).
-    public func make(imageShape shape: ImageShape, classes: Int, seed: UInt64) throws -> Sequential {
+    /// The model for examples of `sampleShape` (`[H, W, C]` images) and `classes` classes,
+    /// checked against that shape: each layer's weights come from its own stream
+    /// (`init/<layer name>`), each dropout layer's masks from `dropout/<layer name>`.
+    public func make(sampleShape: [Int], classes: Int, streams: RandomStreams) throws -> Sequential {
+        let model = try build(sampleShape: sampleShape, classes: classes, streams: streams)
+        let output: [Int]
+        do { output = try model.outputShape(forSample: sampleShape) } catch let error as LoupeError {
+            throw LoupeError.config(key: "model", message: "does not fit the data's examples of shape \(sampleShape): \(error)")
+        }
+        guard output == [classes] else {
+            throw LoupeError.config(key: "model", message: "gives \(output) values per example, but the dataset has \(classes) classes")
+        }
+        return model
+    }
+
+    private func build(sampleShape: [Int], classes: Int, streams: RandomStreams) throws -> Sequential {
+        guard sampleShape.count == 3 else {
+            throw LoupeError.config(key: "model", message: "takes images [height, width, channels], but the data's examples are \(sampleShape)")
+        }
         if builder == "lenet" {
-            return try lenet(seed: seed, imageSize: (shape.height, shape.width), channels: shape.channels,
+            return try lenet(streams: streams, imageSize: (sampleShape[0], sampleShape[1]), channels: sampleShape[2],
                              classes: classes, keepProbability: keepProbability)
         }
-        var generator = RandomGenerator(seed: seed, stream: RandomStream.initialization)
         var layers: [(name: String, layer: any Layer)] = []
         var counts: [LayerConfig.Kind: Int] = [:]
         // The shape flowing through the list: [H, W, C] before flatten, [features] after.
-        var current = [shape.height, shape.width, shape.channels]
+        var current = sampleShape
         func name(_ kind: LayerConfig.Kind, _ given: String?) -> String {
             counts[kind, default: 0] += 1
             return given ?? "\(kind.rawValue)\(counts[kind]!)"
@@ -33,6 +48,7 @@ extension ModelConfig {
             case .conv2d:
                 guard current.count == 3 else { throw LoupeError.config(key: key, message: "conv2d needs an image input, but it follows flatten") }
                 let layerName = name(.conv2d, spec.name)
+                var generator = streams.initialization(of: layerName)
                 let conv = Conv2D(filterShape: (spec.kernel, spec.kernel, current[2], spec.filters!), strides: (spec.stride, spec.stride),
                                   padding: spec.padding, weightInitializer: spec.weightInitializer,
                                   biasInitializer: spec.biasInitializer, generator: &generator)
@@ -56,13 +72,14 @@ extension ModelConfig {
                     current = [current.reduce(1, *)]
                 }
                 let layerName = name(.dense, spec.name)
+                var generator = streams.initialization(of: layerName)
                 layers.append((layerName, Dense(inputSize: current[0], outputSize: spec.units!, weightInitializer: spec.weightInitializer,
                                                 biasInitializer: spec.biasInitializer, generator: &generator)))
                 current = [spec.units!]
                 activation(spec.activation, after: layerName)
             case .dropout:
-                layers.append((name(.dropout, spec.name), try Dropout(keepProbability: spec.keepProbability,
-                                                                     generator: RandomGenerator(seed: seed, stream: RandomStream.dropout &+ UInt64(index)))))
+                let layerName = name(.dropout, spec.name)
+                layers.append((layerName, try Dropout(keepProbability: spec.keepProbability, generator: streams.dropout(of: layerName))))
             case .relu: layers.append((name(.relu, spec.name), ReLU()))
             case .tanh: layers.append((name(.tanh, spec.name), Tanh()))
             case .sigmoid: layers.append((name(.sigmoid, spec.name), Sigmoid()))
@@ -72,21 +89,5 @@ extension ModelConfig {
             throw LoupeError.config(key: "model.layers", message: "the last layer gives \(current) values per image, but the dataset has \(classes) classes: end with a dense layer of \(classes) units")
         }
         return try Sequential(layers)
-    }
-}
-
-extension Sequential {
-    /// The layer whose output a probe named `name` reads: the named layer, or the activation right
-    /// after it (so `conv1` reads activations after ReLU, before pooling, as the reference did).
-    public func probeLayer(for name: String) throws -> String {
-        guard let index = layers.firstIndex(where: { $0.name == name }) else {
-            var message = "no layer named '\(name)'; the model has \(layers.map(\.name).joined(separator: ", "))"
-            if let suggestion = closest(name, among: layers.map(\.name)) { message += "; did you mean '\(suggestion)'?" }
-            throw LoupeError.config(key: "probes.activations", message: message)
-        }
-        if index + 1 < layers.count, layers[index + 1].layer is ReLU || layers[index + 1].layer is Tanh || layers[index + 1].layer is Sigmoid {
-            return layers[index + 1].name
-        }
-        return name
     }
 }

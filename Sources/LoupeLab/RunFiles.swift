@@ -7,9 +7,10 @@ import LoupeCore
 ///     DIR/runs.sqlite                  the run store (index of trials and their metrics)
 ///     DIR/trials/<id>/config.yaml      the trial's resolved settings
 ///     DIR/trials/<id>/metrics.csv      step,loss,accuracy,learning_rate,seconds (one row every log_every steps)
+///     DIR/trials/<id>/evaluations.csv  step,test_accuracy (every eval_every steps)
 ///     DIR/trials/<id>/summary.json     `TrialSummary`
 ///     DIR/trials/<id>/weights.safetensors   final weights (`conv1.weight` HWIO, dense [in, out])
-///     DIR/trials/<id>/checkpoint/      the latest training checkpoint (weights + optimizer + generators)
+///     DIR/trials/<id>/checkpoint.safetensors   the latest `TrialState`, while the trial runs
 ///     DIR/report.html, DIR/report.md, DIR/report/   written by `loupe report DIR`
 public struct ExperimentLayout: Sendable {
     public let root: URL
@@ -35,7 +36,8 @@ public struct TrialLayout: Sendable {
     public var metrics: URL { root.appendingPathComponent("metrics.csv") }
     public var summary: URL { root.appendingPathComponent("summary.json") }
     public var weights: URL { root.appendingPathComponent("weights.safetensors") }
-    public var checkpoint: URL { root.appendingPathComponent("checkpoint") }
+    public var evaluations: URL { root.appendingPathComponent("evaluations.csv") }
+    public var checkpoint: URL { root.appendingPathComponent("checkpoint.safetensors") }
 }
 
 /// How a trial ended.
@@ -77,8 +79,12 @@ public struct TrialSummary: Codable, Sendable, Equatable {
     /// The settings that vary across trials of a sweep, as text (`optimizer.name: adam`,
     /// `optimizer.lr: 0.001`, `train.seed: 0`), for tables and grouping.
     public var settings: [String: String]
-    /// The step at which the loss became NaN or infinite, when diverged.
+    /// The step at which the loss or a gradient became NaN or infinite, when diverged.
     public var divergedAtStep: Int?
+    /// What was not finite first, when diverged: `loss`, or `gradient of <parameter>`.
+    public var nonFinite: String?
+    /// The kernels the trial ran on (they agree only to rounding).
+    public var kernels: KernelPolicy?
     /// Confusion matrix over the test set (rows true class, columns prediction), when probed.
     public var confusion: [[Int]]?
     /// An error message, when failed.
@@ -86,8 +92,8 @@ public struct TrialSummary: Codable, Sendable, Equatable {
 
     public init(id: String, status: TrialStatus, steps: Int, seconds: Double, testAccuracy: Double? = nil,
                 trainAccuracy: Double? = nil, finalLoss: Double? = nil, activations: [String: ActivationStatistics] = [:],
-                parameters: Int, settings: [String: String], divergedAtStep: Int? = nil, confusion: [[Int]]? = nil,
-                error: String? = nil) {
+                parameters: Int, settings: [String: String], divergedAtStep: Int? = nil, nonFinite: String? = nil,
+                kernels: KernelPolicy? = nil, confusion: [[Int]]? = nil, error: String? = nil) {
         self.id = id
         self.status = status
         self.steps = steps
@@ -99,14 +105,31 @@ public struct TrialSummary: Codable, Sendable, Equatable {
         self.parameters = parameters
         self.settings = settings
         self.divergedAtStep = divergedAtStep
+        self.nonFinite = nonFinite
+        self.kernels = kernels
         self.confusion = confusion
         self.error = error
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, status, steps, seconds, activations, parameters, settings, confusion, error
+        case id, status, steps, seconds, activations, parameters, settings, confusion, error, kernels
         case testAccuracy = "test_accuracy", trainAccuracy = "train_accuracy", finalLoss = "final_loss"
-        case divergedAtStep = "diverged_at_step"
+        case divergedAtStep = "diverged_at_step", nonFinite = "non_finite"
+    }
+
+    /// The order every table lists trials in (the console's and the report's): best test accuracy
+    /// first; then trials not evaluated, then diverged, then failed; ties by id.
+    public static func ranked(_ a: TrialSummary, before b: TrialSummary) -> Bool {
+        func rank(_ summary: TrialSummary) -> Int {
+            switch summary.status {
+            case .failed: return 3
+            case .diverged: return 2
+            default: return summary.testAccuracy == nil ? 1 : 0
+            }
+        }
+        if rank(a) != rank(b) { return rank(a) < rank(b) }
+        if a.testAccuracy != b.testAccuracy { return (a.testAccuracy ?? 0) > (b.testAccuracy ?? 0) }
+        return a.id < b.id
     }
 
     /// JSON coders for summaries: sorted keys, and NaN or infinite losses as "nan", "inf", "-inf".
@@ -173,6 +196,42 @@ public struct MetricRow: Sendable, Equatable {
                 throw LoupeError.file(path: url.path, message: "line \(index + 1) is not step,loss,accuracy,learning_rate,seconds")
             }
             rows.append(MetricRow(step: step, loss: loss, accuracy: accuracy, learningRate: lr, seconds: seconds))
+        }
+        return rows
+    }
+}
+
+/// One row of `evaluations.csv`: test accuracy during training.
+public struct EvaluationRow: Sendable, Equatable {
+    /// Steps done when it was measured.
+    public var step: Int
+    public var testAccuracy: Double
+
+    public init(step: Int, testAccuracy: Double) {
+        self.step = step
+        self.testAccuracy = testAccuracy
+    }
+
+    public static let header = "step,test_accuracy"
+    public var csvLine: String { "\(step),\(testAccuracy)" }
+
+    /// Reads an evaluations file; throws naming the file and line on malformed rows.
+    public static func read(_ url: URL) throws -> [EvaluationRow] {
+        let text: String
+        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
+            throw LoupeError.file(path: url.path, message: "cannot be read")
+        }
+        var rows: [EvaluationRow] = []
+        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: true).enumerated() {
+            if index == 0 {
+                guard line == header else { throw LoupeError.file(path: url.path, message: "line 1 is not the header \(header)") }
+                continue
+            }
+            let fields = line.split(separator: ",", omittingEmptySubsequences: false)
+            guard fields.count == 2, let step = Int(fields[0]), let accuracy = Double(fields[1]) else {
+                throw LoupeError.file(path: url.path, message: "line \(index + 1) is not step,test_accuracy")
+            }
+            rows.append(EvaluationRow(step: step, testAccuracy: accuracy))
         }
         return rows
     }

@@ -137,7 +137,7 @@ public struct LayerConfig: Sendable {
         }
         guard names.contains(name) else {
             var message = "unknown initializer '\(name)' (known: \(names.joined(separator: ", ")))"
-            if let s = closest(name, among: names) { message += "; did you mean '\(s)'?" }
+            if let s = closestName(name, among: names) { message += "; did you mean '\(s)'?" }
             throw r.fail(key, message)
         }
         let std = try reader?.float("std", default: 0.1, minimum: 0, exclusiveMinimum: true) ?? 0.1

@@ -65,8 +65,8 @@ public struct Gradients {
 /// optimizer.update(parameters, along: grads)
 /// ```
 /// `parameters` may be passed when the caller keeps the model's `namedParameters()`.
-public func valueAndGradient<Model: Layer>(
-    of model: Model, parameters: [NamedParameter]? = nil, _ body: (Model) throws -> Tensor
+public func valueAndGradient<L: Layer>(
+    of model: L, parameters: [NamedParameter]? = nil, _ body: (L) throws -> Tensor
 ) throws -> (value: Tensor, gradients: Gradients) {
     let named = parameters ?? model.namedParameters()
     let originals = named.map { $0.parameter.value }

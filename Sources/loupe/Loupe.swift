@@ -120,7 +120,7 @@ struct Eval: ParsableCommand {
             }
             let config = try TrialConfig(tree)
             let datasets = try TrialData.load(config.data)
-            let model = try config.model.make(imageShape: datasets.train.imageShape, classes: datasets.train.classCount, seed: config.train.seed)
+            let model = try config.model.make(sampleShape: datasets.train.sampleShape, classes: datasets.train.classCount, streams: RandomStreams(seed: config.train.seed))
             try Checkpoint.loadWeights(into: model, from: layout.weights)
             let accuracy = try Evaluation.accuracy(model, on: datasets.test)
             print(String(format: "test accuracy %.4f over %d images", accuracy, datasets.test.count))

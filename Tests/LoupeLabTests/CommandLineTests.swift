@@ -104,7 +104,7 @@ private let sweep = smallExperiment.replacingOccurrences(of: "steps: 30, batch_s
         let deadline = Date().addingTimeInterval(120)
         var sawCheckpoint = false
         while Date() < deadline && process.isRunning {
-            let checkpoints = (try? FileManager.default.subpathsOfDirectory(atPath: interrupted.path))?.filter { $0.hasSuffix("checkpoint/state.safetensors") } ?? []
+            let checkpoints = (try? FileManager.default.subpathsOfDirectory(atPath: interrupted.path))?.filter { $0.hasSuffix("/checkpoint.safetensors") } ?? []
             if !checkpoints.isEmpty {
                 sawCheckpoint = true
                 break

@@ -103,12 +103,12 @@ private func error(_ text: String, overrides: [String] = []) -> String {
         optimizer: {name: sgd, lr: 0.1}
         """
         let trial = try Experiment.parse(text: text, path: "exp.yaml").trials[0]
-        let model = try trial.config.model.make(imageShape: .init(height: 28, width: 28, channels: 1), classes: 10, seed: 0)
+        let model = try trial.config.model.make(sampleShape: [28, 28, 1], classes: 10, streams: RandomStreams(seed: 0))
         #expect(model.namedParameters().map(\.name) == ["conv1.weight", "conv1.bias", "fc1.weight", "fc1.bias"])
-        #expect(try model.probeLayer(for: "conv1") == "conv1_relu")
-        #expect(throws: LoupeError.self) { try model.probeLayer(for: "conv9") }
+        #expect(try model.probePoint(named: "conv1") == "conv1_relu")
+        #expect(throws: LoupeError.self) { try model.probePoint(named: "conv9") }
         #expect(throws: LoupeError.self) {
-            try trial.config.model.make(imageShape: .init(height: 28, width: 28, channels: 1), classes: 7, seed: 0)
+            try trial.config.model.make(sampleShape: [28, 28, 1], classes: 7, streams: RandomStreams(seed: 0))
         }
         #expect(error(text.replacingOccurrences(of: "units: 10", with: "unitz: 10")).contains("did you mean 'model.layers.2.units'"))
     }

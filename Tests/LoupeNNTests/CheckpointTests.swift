@@ -19,58 +19,12 @@ private func smallModel(seed: UInt64) throws -> Sequential {
         ("flatten", Flatten()),
         ("fc1", Dense(inputSize: 4 * 4 * 4, outputSize: 16, generator: &g)),
         ("relu2", ReLU()),
-        ("dropout", Dropout(keepProbability: 0.7, generator: RandomGenerator(seed: seed, stream: RandomStream.dropout))),
+        ("dropout", Dropout(keepProbability: 0.7, generator: RandomStreams(seed: seed).dropout(of: "dropout"))),
         ("fc2", Dense(inputSize: 16, outputSize: 3, generator: &g)),
     ])
 }
 
-/// Trains `steps` steps on batches drawn from `sampler` (random images, labels from the pixels).
-private func train(_ model: Sequential, _ optimizer: any Optimizer, _ sampler: inout RandomGenerator, steps: Int) throws {
-    let parameters = model.namedParameters()
-    for _ in 0..<steps {
-        let images = Tensor.randomUniform([6, 8, 8, 1], generator: &sampler)
-        let labels = (0..<6).map { _ in Int32(sampler.nextInt(below: 3)) }
-        let (_, grads) = try valueAndGradient(of: model, parameters: parameters) { m in
-            try softmaxCrossEntropy(logits: m(images), labels: labels)
-        }
-        try optimizer.update(parameters, along: grads)
-    }
-}
-
 @Suite struct CheckpointTests {
-    @Test(arguments: ["adam", "rmsprop", "momentum", "adagrad"])
-    func resumedTrainingIsBitIdentical(_ rule: String) throws {
-        func optimizer() -> any Optimizer {
-            switch rule {
-            case "adam": return Adam(learningRate: 1e-2)
-            case "rmsprop": return RMSProp(learningRate: 1e-3, momentum: 0.5, centered: true)
-            case "momentum": return Momentum(learningRate: 1e-2, momentum: 0.5)
-            default: return Adagrad(learningRate: 1e-2)
-            }
-        }
-        let folder = try temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: folder) }
-        // Uninterrupted: 8 steps.
-        let straight = try smallModel(seed: 4)
-        var straightSampler = RandomGenerator(seed: 4, stream: RandomStream.sampling)
-        try train(straight, optimizer(), &straightSampler, steps: 8)
-        // Interrupted: 5 steps, checkpoint, a fresh process's objects, restore, 3 more.
-        let first = try smallModel(seed: 4), firstOptimizer = optimizer()
-        var sampler = RandomGenerator(seed: 4, stream: RandomStream.sampling)
-        try train(first, firstOptimizer, &sampler, steps: 5)
-        let checkpoint = folder.appendingPathComponent("checkpoint")
-        try Checkpoint.save(model: first, optimizer: firstOptimizer, generators: ["sampling": sampler],
-                            metadata: ["step": "5"], to: checkpoint)
-        let resumed = try smallModel(seed: 99), resumedOptimizer = optimizer()
-        let (generators, metadata) = try Checkpoint.restore(model: resumed, optimizer: resumedOptimizer, from: checkpoint)
-        #expect(metadata["step"] == "5")
-        var resumedSampler = try #require(generators["sampling"])
-        try train(resumed, resumedOptimizer, &resumedSampler, steps: 3)
-        for (a, b) in zip(straight.namedParameters(), resumed.namedParameters()) {
-            #expect(a.parameter.value == b.parameter.value, "\(a.name) differs after resuming")
-        }
-    }
-
     @Test func weightsRoundTripWithConventionalNamesAndLayout() throws {
         let folder = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -123,6 +77,10 @@ private func train(_ model: Sequential, _ optimizer: any Optimizer, _ sampler: i
         #expect(error(file(#"{"w":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}}"#, dataBytes: 4)).contains("not supported"))
         #expect(error(file(#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#, dataBytes: 8)).contains("overlaps"))
         #expect(error(file(#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#, dataBytes: 8)).contains("hole"))
+        // Shapes whose product overflows (or is merely far beyond the file) are refused, not trapped on.
+        for shape in ["[4294967296,4294967296]", "[2147483648,2147483648,4]", "[4611686018427387904]", "[1000000,1000000]"] {
+            #expect(error(file(#"{"w":{"dtype":"F32","shape":\#(shape),"data_offsets":[0,8]}}"#, dataBytes: 8)).contains("larger than the file"), "\(shape)")
+        }
         var huge = good
         huge.replaceSubrange(0..<8, with: [0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0])
         #expect(error(huge).contains("header length"))
@@ -148,21 +106,6 @@ private func train(_ model: Sequential, _ optimizer: any Optimizer, _ sampler: i
             #expect("\(error)".contains("missing conv1.weight"), "\(error)")
         }
         #expect(model.namedParameters().map { $0.parameter.value } == before)
-        // A training checkpoint restored into the wrong optimizer is refused before anything changes.
-        let checkpoint = folder.appendingPathComponent("ckpt")
-        try Checkpoint.save(model: model, optimizer: Adam(), to: checkpoint)
-        #expect(throws: LoupeError.self) { try Checkpoint.restore(model: model, optimizer: SGD(learningRate: 1), from: checkpoint) }
-    }
-
-    @Test func checkpointReplacesAtomically() throws {
-        let folder = try temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let model = try smallModel(seed: 2), optimizer = Adam()
-        let checkpoint = folder.appendingPathComponent("ckpt")
-        try Checkpoint.save(model: model, optimizer: optimizer, metadata: ["step": "1"], to: checkpoint)
-        try Checkpoint.save(model: model, optimizer: optimizer, metadata: ["step": "2"], to: checkpoint)
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: folder.path)
-        #expect(leftovers == ["ckpt"])
-        #expect(try Checkpoint.restore(model: model, optimizer: optimizer, from: checkpoint).metadata["step"] == "2")
+        // A training checkpoint restored into the wrong optimizer: TrialStateTests.
     }
 }

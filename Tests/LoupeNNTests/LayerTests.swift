@@ -123,3 +123,32 @@ import Testing
         }
     }
 }
+
+@Suite struct SequentialErrorTests {
+    @Test func errorsKeepTheirKindAndNameTheLayer() throws {
+        let model = try lenet(seed: 0)
+        do {
+            _ = try model(Tensor.zeros([1, 28, 28, 3]))
+            Issue.record("no error")
+        } catch let error as LoupeError {
+            guard case let .shapeMismatch(op, _) = error else {
+                Issue.record("the kind was lost: \(error)")
+                return
+            }
+            #expect(op.contains("layer conv1") && op.contains("conv2d"), "\(op)")
+        }
+        // A dropout layer's argument error stays an argument error, naming its layer.
+        var g = RandomGenerator(seed: 1)
+        let dense = try Sequential([("fc", Dense(inputSize: 4, outputSize: 2, generator: &g))])
+        do {
+            _ = try dense(Tensor.zeros([3, 5]))
+            Issue.record("no error")
+        } catch let error as LoupeError {
+            guard case let .shapeMismatch(op, message) = error else {
+                Issue.record("the kind was lost: \(error)")
+                return
+            }
+            #expect(op == "layer fc (Dense)" && message.contains("[3, 5]"), "\(error)")
+        }
+    }
+}

@@ -48,7 +48,7 @@ func testAccuracy(_ model: Sequential, _ dataset: Dataset, batchSize: Int = 250)
         let parameters = model.namedParameters()
         let optimizer = Adam(learningRate: 1e-3)
         let batcher = try Batcher(dataset: train, batchSize: 50, mode: .withReplacement,
-                              generator: RandomGenerator(seed: seed, stream: RandomStream.sampling))
+                              generator: RandomStreams(seed: seed).sampling)
         var losses: [Float] = []
         for step in 0..<300 {
             let batch = batcher.next()

@@ -87,7 +87,13 @@ public enum Safetensors {
             guard begin >= 0, begin <= end, end <= body.count else {
                 throw fail("tensor \(name): data_offsets [\(begin), \(end)] fall outside the \(body.count) data bytes (truncated file?)")
             }
-            let count = shape.reduce(1, *)
+            // A lying shape must not overflow: its product is checked against the span's size.
+            var count = 1
+            for dimension in shape {
+                let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
+                guard !overflow, product <= body.count else { throw fail("tensor \(name): shape \(shape) is larger than the file") }
+                count = product
+            }
             guard count * size == end - begin else {
                 throw fail("tensor \(name): shape \(shape) needs \(count * size) bytes but data_offsets span \(end - begin)")
             }
