@@ -48,10 +48,11 @@ enum Workload {
     }
 
     /// The reference CNN (EXPERIMENTS.md part 1, dropout on), batch 50, one Adam step: forward,
-    /// backward, update. A fixed random batch is reused, as in the Python references.
+    /// backward, the trainer's finite check of every gradient, update. A fixed random batch is
+    /// reused, as in the Python references.
     static func cnnTrainingStep(repeats: Int) throws -> Double {
         let model = try lenet(seed: 0)
-        let parameters = model.namedParameters()
+        let parameters = model.parameters
         let optimizer = Adam(learningRate: 1e-3)
         var g = RandomGenerator(seed: 1)
         let images = Tensor.randomUniform([50, 28, 28, 1], generator: &g)
@@ -59,6 +60,9 @@ enum Workload {
         return try medianMilliseconds(repeats) {
             let (_, grads) = try valueAndGradient(of: model, parameters: parameters) { m in
                 try softmaxCrossEntropy(logits: m(images), labels: labels)
+            }
+            guard grads.tensors.allSatisfy(\.isFinite) else {
+                throw LoupeError.invalidArgument(name: "cnn-b50", message: "a gradient is not finite")
             }
             try optimizer.update(parameters, along: grads)
         }
