@@ -180,24 +180,11 @@ public struct MetricRow: Sendable, Equatable {
 
     /// Reads a metrics file; throws naming the file and line on malformed rows.
     public static func read(_ url: URL) throws -> [MetricRow] {
-        let text: String
-        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-            throw LoupeError.file(path: url.path, message: "cannot be read")
-        }
-        var rows: [MetricRow] = []
-        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: true).enumerated() {
-            if index == 0 {
-                guard line == header else { throw LoupeError.file(path: url.path, message: "line 1 is not the header \(header)") }
-                continue
-            }
-            let fields = line.split(separator: ",", omittingEmptySubsequences: false)
+        try readCSV(url, header: header) { fields in
             guard fields.count == 5, let step = Int(fields[0]), let loss = Double(fields[1]), let accuracy = Double(fields[2]),
-                  let lr = Double(fields[3]), let seconds = Double(fields[4]) else {
-                throw LoupeError.file(path: url.path, message: "line \(index + 1) is not step,loss,accuracy,learning_rate,seconds")
-            }
-            rows.append(MetricRow(step: step, loss: loss, accuracy: accuracy, learningRate: lr, seconds: seconds))
+                  let lr = Double(fields[3]), let seconds = Double(fields[4]) else { return nil }
+            return MetricRow(step: step, loss: loss, accuracy: accuracy, learningRate: lr, seconds: seconds)
         }
-        return rows
     }
 }
 
@@ -217,22 +204,30 @@ public struct EvaluationRow: Sendable, Equatable {
 
     /// Reads an evaluations file; throws naming the file and line on malformed rows.
     public static func read(_ url: URL) throws -> [EvaluationRow] {
-        let text: String
-        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-            throw LoupeError.file(path: url.path, message: "cannot be read")
+        try readCSV(url, header: header) { fields in
+            guard fields.count == 2, let step = Int(fields[0]), let accuracy = Double(fields[1]) else { return nil }
+            return EvaluationRow(step: step, testAccuracy: accuracy)
         }
-        var rows: [EvaluationRow] = []
-        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: true).enumerated() {
-            if index == 0 {
-                guard line == header else { throw LoupeError.file(path: url.path, message: "line 1 is not the header \(header)") }
-                continue
-            }
-            let fields = line.split(separator: ",", omittingEmptySubsequences: false)
-            guard fields.count == 2, let step = Int(fields[0]), let accuracy = Double(fields[1]) else {
-                throw LoupeError.file(path: url.path, message: "line \(index + 1) is not step,test_accuracy")
-            }
-            rows.append(EvaluationRow(step: step, testAccuracy: accuracy))
-        }
-        return rows
     }
+}
+
+/// The rows of a CSV file whose first line is `header`, each parsed by `parse` from its fields
+/// (nil: malformed); throws naming the file and the line at fault.
+func readCSV<Row>(_ url: URL, header: String, _ parse: ([Substring]) -> Row?) throws -> [Row] {
+    let text: String
+    do { text = try String(contentsOf: url, encoding: .utf8) } catch {
+        throw LoupeError.file(path: url.path, message: "cannot be read")
+    }
+    var rows: [Row] = []
+    for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: true).enumerated() {
+        if index == 0 {
+            guard line == header else { throw LoupeError.file(path: url.path, message: "line 1 is not the header \(header)") }
+            continue
+        }
+        guard let row = parse(line.split(separator: ",", omittingEmptySubsequences: false)) else {
+            throw LoupeError.file(path: url.path, message: "line \(index + 1) is not \(header)")
+        }
+        rows.append(row)
+    }
+    return rows
 }
