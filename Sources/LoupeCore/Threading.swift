@@ -15,18 +15,42 @@ public struct SendablePointer<T>: @unchecked Sendable {
     @inlinable public init(_ pointer: UnsafePointer<T>) { self.pointer = UnsafeMutablePointer(mutating: pointer) }
 }
 
-/// How many chunks parallel loops use: the machine's cores. Work is split into a fixed number of
-/// pieces per op (see `parallelFor`), never into a count that depends on this, so results are
-/// identical whatever it is.
-public let computeThreads = max(1, activeProcessorCount())
+/// How many workers parallel loops use: `LOUPE_THREADS` when it is set (1...256), else the
+/// machine's cores; `setComputeThreads` changes it (`loupe run --threads`). Results never depend on
+/// it: every op splits its work into pieces fixed by the shapes, and each output is summed by one
+/// worker in a fixed order, so a trial gives the same bits at 1, 2 or 16 threads.
+public var computeThreads: Int { threadSetting.count }
 
-private func activeProcessorCount() -> Int {
-    #if canImport(Darwin)
-    return Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
-    #else
-    return Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
-    #endif
+/// The range `setComputeThreads` and `LOUPE_THREADS` accept.
+public let computeThreadRange = 1...256
+
+/// Sets the number of workers for parallel loops from now on. Call it before work starts (the
+/// command line does, from `--threads`): loops already running keep the count they read.
+public func setComputeThreads(_ count: Int) throws {
+    guard computeThreadRange.contains(count) else {
+        throw LoupeError.invalidArgument(name: "threads", message: "must be between 1 and \(computeThreadRange.upperBound), got \(count)")
+    }
+    threadSetting.count = count
 }
+
+/// The machine's cores, or `LOUPE_THREADS` (a bad value is reported on standard error, naming the
+/// variable, and the cores are used).
+private final class ThreadSetting: @unchecked Sendable {
+    var count: Int
+    init() {
+        let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        count = cores
+        guard let raw = getenv("LOUPE_THREADS"), let value = Optional(String(cString: raw)), !value.isEmpty else { return }
+        if let n = Int(value), computeThreadRange.contains(n) {
+            count = n
+        } else {
+            var line = "loupe: LOUPE_THREADS=\(value) is not a count in \(computeThreadRange); using the \(cores) cores\n"
+            line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+        }
+    }
+}
+
+private let threadSetting = ThreadSetting()
 
 /// Runs `body(i)` for `i` in `0..<count` on up to `computeThreads` threads and returns when all
 /// are done. Each worker flushes denormals to zero first. `body` must give the same result for

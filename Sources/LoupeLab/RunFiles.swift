@@ -85,6 +85,8 @@ public struct TrialSummary: Codable, Sendable, Equatable {
     public var nonFinite: String?
     /// The kernels the trial ran on (they agree only to rounding).
     public var kernels: KernelPolicy?
+    /// The worker threads of its parallel loops (results do not depend on it).
+    public var threads: Int?
     /// Confusion matrix over the test set (rows true class, columns prediction), when probed.
     public var confusion: [[Int]]?
     /// An error message, when failed.
@@ -93,7 +95,7 @@ public struct TrialSummary: Codable, Sendable, Equatable {
     public init(id: String, status: TrialStatus, steps: Int, seconds: Double, testAccuracy: Double? = nil,
                 trainAccuracy: Double? = nil, finalLoss: Double? = nil, activations: [String: ActivationStatistics] = [:],
                 parameters: Int, settings: [String: String], divergedAtStep: Int? = nil, nonFinite: String? = nil,
-                kernels: KernelPolicy? = nil, confusion: [[Int]]? = nil, error: String? = nil) {
+                kernels: KernelPolicy? = nil, threads: Int? = nil, confusion: [[Int]]? = nil, error: String? = nil) {
         self.id = id
         self.status = status
         self.steps = steps
@@ -107,12 +109,13 @@ public struct TrialSummary: Codable, Sendable, Equatable {
         self.divergedAtStep = divergedAtStep
         self.nonFinite = nonFinite
         self.kernels = kernels
+        self.threads = threads
         self.confusion = confusion
         self.error = error
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, status, steps, seconds, activations, parameters, settings, confusion, error, kernels
+        case id, status, steps, seconds, activations, parameters, settings, confusion, error, kernels, threads
         case testAccuracy = "test_accuracy", trainAccuracy = "train_accuracy", finalLoss = "final_loss"
         case divergedAtStep = "diverged_at_step", nonFinite = "non_finite"
     }

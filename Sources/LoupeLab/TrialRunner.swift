@@ -101,7 +101,7 @@ public final class TrialRunner {
         try writeAtomically(Data(trial.tree.yaml().trimmingCharacters(in: .newlines).utf8 + [10]), to: layout.config)
         var summary = TrialSummary(id: trial.id, status: .running, steps: state.step, seconds: state.seconds,
                                    parameters: state.model.parameters.reduce(0) { $0 + $1.parameter.value.count },
-                                   settings: trial.settingsDictionary, kernels: kernels.effective)
+                                   settings: trial.settingsDictionary, kernels: kernels.effective, threads: computeThreads)
         try summary.write(to: layout.summary)
         let csv = CSVMetricsSink(layout: layout)
         let sinks: [any MetricSink] = [csv] + self.sinks

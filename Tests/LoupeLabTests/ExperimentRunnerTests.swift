@@ -95,6 +95,42 @@ private func run(_ text: String, into folder: URL, jobs: Int = 1, resume: Bool =
         #expect(a.map(\.testAccuracy) == b.map(\.testAccuracy))
     }
 
+    /// Every op splits its work by shape, never by thread count: the same trial at 1, 2, 3, 8 and
+    /// 16 threads (on this 2-core machine) gives the same weights, metrics, test accuracy,
+    /// activation statistics and confusion matrix, and records the count it ran with.
+    @Test func resultsAreBitIdenticalWhateverTheThreadCount() throws {
+        guard let root = testDataRoot() else { return }
+        let before = computeThreads
+        defer { try? setComputeThreads(before) }
+        var reference: (summaries: [TrialSummary], folder: URL)?
+        var folders: [URL] = []
+        defer { for folder in folders { try? FileManager.default.removeItem(at: folder) } }
+        // 16 and 32 filters: the direct and fused convolution kernels run (on AVX-512), as LeNet's do;
+        // fc1's 512 units at the evaluation's batch of 250 have its bias add cut mid-row into pieces
+        // (ThreadCountTests checks that op's values at many counts).
+        let text = smallExperiment.replacingOccurrences(of: "name: conv1, filters: 8", with: "name: conv1, filters: 16")
+            .replacingOccurrences(of: "name: conv2, filters: 8", with: "name: conv2, filters: 32")
+            .replacingOccurrences(of: "name: fc1, units: 64", with: "name: fc1, units: 512")
+        for threads in [1, 2, 3, 8, 16] {
+            try setComputeThreads(threads)
+            let folder = try temporaryFolder()
+            folders.append(folder)
+            let summaries = try run(text, into: folder, root: root)
+            #expect(summaries.allSatisfy { $0.threads == threads })
+            guard let (expected, first) = reference else {
+                reference = (summaries, folder)
+                continue
+            }
+            for (a, b) in zip(expected, summaries) {
+                #expect(a.testAccuracy == b.testAccuracy && a.activations == b.activations && a.confusion == b.confusion,
+                        "\(b.id) at \(threads) threads: \(b.testAccuracy ?? -1) vs \(a.testAccuracy ?? -1)")
+                let x = ExperimentLayout(root: first).trial(a.id), y = ExperimentLayout(root: folder).trial(b.id)
+                #expect(try Data(contentsOf: x.weights) == Data(contentsOf: y.weights), "\(b.id) weights differ at \(threads) threads")
+                #expect(try MetricRow.read(x.metrics).map { [$0.loss, $0.accuracy] } == MetricRow.read(y.metrics).map { [$0.loss, $0.accuracy] })
+            }
+        }
+    }
+
     @Test func resumingFromACheckpointEndsBitIdentical() throws {
         guard let root = testDataRoot() else { return }
         let straight = try temporaryFolder(), interrupted = try temporaryFolder()

@@ -75,17 +75,18 @@ private func binaryForward<F: BinaryFunction>(_ layout: BroadcastLayout, _ a: Un
             let s = a[0]
             for i in r { out[i] = F.apply(s, b[i]) }
         case (.full, .trailing), (.trailing, .full):
-            // Ranges may start mid-row: walk rows with a column offset.
+            // Ranges may start mid-row: walk rows; element j of the output pairs with element
+            // j − rowStart of the broadcast row.
             var i = r.lowerBound
             while i < r.upperBound {
-                let column = i % inner
-                let end = min(r.upperBound, i - column + inner)
+                let rowStart = i - i % inner
+                let end = min(r.upperBound, rowStart + inner)
                 if ra == .full {
-                    let row = b - column
-                    for j in i..<end { out[j] = F.apply(a[j], row[j - i + column]) }
+                    let row = b - rowStart
+                    for j in i..<end { out[j] = F.apply(a[j], row[j]) }
                 } else {
-                    let row = a - column
-                    for j in i..<end { out[j] = F.apply(row[j - i + column], b[j]) }
+                    let row = a - rowStart
+                    for j in i..<end { out[j] = F.apply(row[j], b[j]) }
                 }
                 i = end
             }
