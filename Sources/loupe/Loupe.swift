@@ -26,6 +26,13 @@ func fail(_ error: Error) -> Never {
     Foundation.exit(1)
 }
 
+/// `--threads N`: the error names the flag.
+func setThreads(_ count: Int) throws {
+    do { try setComputeThreads(count) } catch {
+        throw LoupeError.invalidArgument(name: "--threads", message: "must be between \(computeThreadRange.lowerBound) and \(computeThreadRange.upperBound), got \(count)")
+    }
+}
+
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run every trial of an experiment file.")
 
@@ -35,9 +42,11 @@ struct Run: ParsableCommand {
     @Flag(help: "Continue an interrupted run: skip finished trials, continue the others from their last checkpoint.") var resume = false
     @Option(name: .customLong("set"), help: "Override a setting, e.g. --set train.steps=100 (repeatable).") var overrides: [String] = []
     @Flag(help: "Only the results table and trial lines, no per-step lines.") var quiet = false
+    @Option(help: "Worker threads for each trial's parallel loops (default: LOUPE_THREADS, else the cores; results are identical whatever this is).") var threads: Int?
 
     func run() throws {
         do {
+            if let threads { try setThreads(threads) }
             let experiment = try Experiment.load(path: file, overrides: overrides)
             let output = URL(fileURLWithPath: out ?? "runs/\(experiment.name)")
             let cores = computeThreads
@@ -104,9 +113,11 @@ struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Evaluate a trial's saved weights on a dataset's test split.")
     @Argument(help: "A trial folder (holding config.yaml and weights.safetensors).") var trial: String
     @Option(help: "A catalog dataset name or a folder of Train/Test class folders (default: the trial's own data).") var data: String?
+    @Option(help: "Worker threads (default: LOUPE_THREADS, else the cores; the result is identical whatever this is).") var threads: Int?
 
     func run() throws {
         do {
+            if let threads { try setThreads(threads) }
             let layout = TrialLayout(root: URL(fileURLWithPath: trial))
             let text: String
             do { text = try String(contentsOf: layout.config, encoding: .utf8) } catch {
