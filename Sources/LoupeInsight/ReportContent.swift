@@ -44,7 +44,7 @@ struct ReportContent: Sendable {
         flagged = ordered.compactMap { trial in flags[trial.id].map { (trial.id, $0.map(\.text)) } }
 
         var counts: [String] = []
-        for status in [TrialStatus.completed, .diverged, .failed, .running] {
+        for status in [TrialStatus.completed, .diverged, .failed, .interrupted, .running] {
             let count = trials.filter { $0.summary.status == status }.count
             if count > 0 { counts.append("\(count) \(status.rawValue)") }
         }

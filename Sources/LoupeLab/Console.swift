@@ -107,6 +107,8 @@ public final class Console: MetricSink, @unchecked Sendable {
                 emit("✗ \(trial.id): diverged at step \(summary.divergedAtStep ?? summary.steps): \(cause) is not finite (loss \(summary.finalLoss.map { "\($0)" } ?? "not finite"))")
             case .failed:
                 emit("✗ \(trial.id): failed: \(summary.error ?? "unknown error")")
+            case .interrupted:
+                emit("■ \(trial.id): interrupted after step \(summary.steps), checkpoint written")
             case .running:
                 break
             }

@@ -15,10 +15,13 @@ public final class ExperimentRunner: Sendable {
     let catalog: DatasetCatalog
     /// The kernels every trial runs on (read when the runner is made: trials run on other threads).
     public let kernels: KernelPolicy
+    /// When requested, running trials stop after their current step (with a checkpoint) and no
+    /// new trial starts.
+    public let stopRequest: StopRequest?
 
     public init(experiment: Experiment, output: URL, jobs: Int = 1, resume: Bool = false,
                 console: Console = Console(), catalog: DatasetCatalog = DatasetCatalog(),
-                kernels: KernelPolicy = .current) throws {
+                kernels: KernelPolicy = .current, stopRequest: StopRequest? = nil) throws {
         guard jobs >= 1 else { throw LoupeError.invalidArgument(name: "--jobs", message: "must be at least 1, got \(jobs)") }
         self.experiment = experiment
         self.layout = ExperimentLayout(root: output)
@@ -27,6 +30,7 @@ public final class ExperimentRunner: Sendable {
         self.console = console
         self.catalog = catalog
         self.kernels = kernels
+        self.stopRequest = stopRequest
     }
 
     /// Runs the experiment and returns every trial's summary, in the experiment's trial order.
@@ -58,7 +62,7 @@ public final class ExperimentRunner: Sendable {
             let thread = Thread { [self] in
                 defer { group.leave() }
                 flushDenormals()
-                while let index = next.take(below: experiment.trials.count) {
+                while stopRequest?.isRequested != true, let index = next.take(below: experiment.trials.count) {
                     let trial = experiment.trials[index]
                     let runIndex = RunIndexSink(store: store, experiment: experimentName) { [console] in console.say($0) }
                     results.set(index, runOne(trial, data: datasets["\(trial.config.data)"]!, sinks: [console, runIndex]))
@@ -78,7 +82,8 @@ public final class ExperimentRunner: Sendable {
     func runOne(_ trial: Trial, data: TrialData, sinks: [any MetricSink]) -> TrialSummary {
         let trialLayout = layout.trial(trial.id)
         do {
-            return try TrialRunner(trial: trial, layout: trialLayout, data: data, sinks: sinks, kernels: kernels).run(resume: resume)
+            return try TrialRunner(trial: trial, layout: trialLayout, data: data, sinks: sinks, kernels: kernels, stopRequest: stopRequest)
+                .run(resume: resume)
         } catch {
             let summary = TrialSummary(id: trial.id, status: .failed, steps: 0, seconds: 0, parameters: 0,
                                        settings: trial.settingsDictionary, kernels: kernels.effective, error: "\(error)")

@@ -42,7 +42,11 @@ public struct TrialLayout: Sendable {
 
 /// How a trial ended.
 public enum TrialStatus: String, Codable, Sendable {
-    case running, completed, diverged, failed
+    /// Running, or killed while it ran (its checkpoint, if any, is where `--resume` continues).
+    case running
+    case completed, diverged, failed
+    /// Stopped on request (Ctrl-C, SIGTERM) after a checkpoint: `--resume` continues it.
+    case interrupted
 }
 
 /// Mean and variance of a layer's activations over a whole data set.

@@ -16,6 +16,8 @@ final class Trainer {
         case diverged(step: Int, tensor: String, loss: Float)
         /// Stopped at the caller's step limit, saving nothing more (as a kill would leave it).
         case stopped
+        /// Stopped on a `StopRequest` after a step, with the checkpoint written.
+        case interrupted
     }
 
     let context: TrainerContext
@@ -23,16 +25,19 @@ final class Trainer {
     let test: Dataset
     let sinks: [any MetricSink]
     let hooks: [any TrainerHook]
+    let stopRequest: StopRequest?
     private let clock = ContinuousClock()
     private var sessionStart: ContinuousClock.Instant
     private let secondsBefore: Double
 
-    init(context: TrainerContext, config: TrialConfig, test: Dataset, sinks: [any MetricSink], hooks: [any TrainerHook]) {
+    init(context: TrainerContext, config: TrialConfig, test: Dataset, sinks: [any MetricSink], hooks: [any TrainerHook],
+         stopRequest: StopRequest? = nil) {
         self.context = context
         self.config = config
         self.test = test
         self.sinks = sinks
         self.hooks = hooks
+        self.stopRequest = stopRequest
         sessionStart = clock.now
         secondsBefore = context.state.seconds
     }
@@ -71,11 +76,13 @@ final class Trainer {
                 for sink in sinks { sink.trialEvaluated(trial, evaluation) }
                 for hook in hooks { try hook.afterEvaluation(context, evaluation) }
             }
-            if train.checkpointEvery > 0 && done % train.checkpointEvery == 0 && !last {
+            let interrupted = !last && stopRequest?.isRequested == true
+            if (train.checkpointEvery > 0 && done % train.checkpointEvery == 0 && !last) || interrupted {
                 state.seconds = seconds
                 try state.write(to: context.layout.checkpoint)
                 for hook in hooks { try hook.afterCheckpoint(context, at: context.layout.checkpoint) }
             }
+            if interrupted { return .interrupted }
         }
         state.seconds = seconds
         return .completed

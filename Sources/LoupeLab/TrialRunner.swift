@@ -54,15 +54,18 @@ public final class TrialRunner {
     let sinks: [any MetricSink]
     let hooks: [any TrainerHook]
     let kernels: KernelPolicy
+    let stopRequest: StopRequest?
 
+    /// `stopRequest`, when it is requested, ends the trial after its current step, with a checkpoint.
     public init(trial: Trial, layout: TrialLayout, data: TrialData, sinks: [any MetricSink] = [], hooks: [any TrainerHook] = [],
-                kernels: KernelPolicy = .current) {
+                kernels: KernelPolicy = .current, stopRequest: StopRequest? = nil) {
         self.trial = trial
         self.layout = layout
         self.data = data
         self.sinks = sinks
         self.hooks = hooks
         self.kernels = kernels
+        self.stopRequest = stopRequest
     }
 
     /// A fresh state for this trial: its model, optimizer and batcher, from its seed's streams.
@@ -92,6 +95,10 @@ public final class TrialRunner {
         let probes = try config.probes.activations.map { try state.model.probePoint(named: $0) }
         var history = TrialHistory()
         if resume && fm.fileExists(atPath: layout.checkpoint.path) {
+            // A kill during an atomic write leaves its temporary file (`.<name>.<pid>.<n>.tmp`).
+            for name in (try? fm.contentsOfDirectory(atPath: layout.root.path)) ?? [] where name.hasPrefix(".") && name.hasSuffix(".tmp") {
+                try? fm.removeItem(at: layout.root.appendingPathComponent(name))
+            }
             try state.restore(from: layout.checkpoint)
             history = try TrialHistory.read(layout, before: state.step)
         } else {
@@ -110,13 +117,19 @@ public final class TrialRunner {
         for sink in sinks + [collector] { sink.trialStarted(trial, at: state.step, history: history) }
 
         let context = TrainerContext(trial: trial, state: state, layout: layout)
-        let outcome = try Trainer(context: context, config: config, test: data.test, sinks: sinks + [collector], hooks: hooks)
+        let outcome = try Trainer(context: context, config: config, test: data.test, sinks: sinks + [collector], hooks: hooks, stopRequest: stopRequest)
             .run(stoppingAt: stop)
         try csv.check()
         summary.steps = state.step
         summary.seconds = state.seconds
         switch outcome {
         case .stopped:
+            return summary
+        case .interrupted:
+            summary.status = .interrupted
+            summary.finalLoss = rows.last?.loss
+            try summary.write(to: layout.summary)
+            for sink in sinks { sink.trialFinished(trial, summary) }
             return summary
         case let .diverged(step, tensor, loss):
             summary.status = .diverged

@@ -26,6 +26,26 @@ func fail(_ error: Error) -> Never {
     Foundation.exit(1)
 }
 
+/// SIGINT and SIGTERM (what Ctrl-C, SLURM and Kubernetes send before a kill): the first asks the
+/// trainers to stop after their current step, writing a checkpoint; a second SIGINT exits at once.
+func stopOnSignals(_ request: StopRequest) -> [any DispatchSourceSignal] {
+    [SIGINT, SIGTERM].map { number in
+        signal(number, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+        source.setEventHandler {
+            if request.isRequested {
+                guard number == SIGINT else { return }
+                FileHandle.standardError.write(Data("\nloupe: stopped at once (resume continues from the last checkpoint)\n".utf8))
+                Foundation.exit(130)
+            }
+            request.request(signal: number)
+            FileHandle.standardError.write(Data("\nloupe: stopping after the current step and writing a checkpoint; Ctrl-C again stops at once\n".utf8))
+        }
+        source.resume()
+        return source
+    }
+}
+
 /// `--threads N`: the error names the flag.
 func setThreads(_ count: Int) throws {
     do { try setComputeThreads(count) } catch {
@@ -52,8 +72,20 @@ struct Run: ParsableCommand {
             let cores = computeThreads
             if jobs > cores { say("note: --jobs \(jobs) is more than the \(cores) cores here; trials will share them") }
             say("\(experiment.name): \(experiment.trials.count) trial\(experiment.trials.count == 1 ? "" : "s") → \(output.path)")
-            let runner = try ExperimentRunner(experiment: experiment, output: output, jobs: jobs, resume: resume, console: Console(quiet: quiet))
+            let stopRequest = StopRequest()
+            let handlers = stopOnSignals(stopRequest)
+            let runner = try ExperimentRunner(experiment: experiment, output: output, jobs: jobs, resume: resume,
+                                              console: Console(quiet: quiet), stopRequest: stopRequest)
             let summaries = try runner.run()
+            withExtendedLifetime(handlers) {}
+            if let signal = stopRequest.signal {
+                var command = ["loupe", "run", file] + overrides.flatMap { ["--set", $0] } + ["--out", output.path]
+                if jobs > 1 { command += ["--jobs", String(jobs)] }
+                command.append("--resume")
+                let quoted = command.map { $0.allSatisfy { $0.isLetter || $0.isNumber || "-_./=+,".contains($0) } ? $0 : "'\($0)'" }
+                say("\nStopped: each running trial wrote a checkpoint. Continue with:\n  \(quoted.joined(separator: " "))")
+                Foundation.exit(128 + signal)
+            }
             say("\nResults in \(output.path); make a report with: loupe report \(output.path)")
             if summaries.contains(where: { $0.status == .failed }) { Foundation.exit(2) }
         } catch { fail(error) }

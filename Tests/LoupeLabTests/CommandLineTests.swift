@@ -127,4 +127,44 @@ private let sweep = smallExperiment.replacingOccurrences(of: "steps: 30, batch_s
             #expect(try MetricRow.read(a.metrics).map { [$0.loss, $0.accuracy] } == MetricRow.read(b.metrics).map { [$0.loss, $0.accuracy] })
         }
     }
+
+    /// SIGTERM (what SLURM and Kubernetes send before a kill): the running trial finishes its
+    /// step, writes a checkpoint and is marked interrupted; the command says how to resume and
+    /// exits 143; resuming ends bit-identical to an uninterrupted run.
+    @Test func terminatedRunsCheckpointSayHowToResumeAndResumeBitIdentical() throws {
+        guard let executable = loupeExecutable(), let root = testDataRoot() else { return }
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("sweep.yaml")
+        try sweep.write(to: file, atomically: true, encoding: .utf8)
+        let straight = folder.appendingPathComponent("straight"), stopped = folder.appendingPathComponent("stopped")
+        let (status, output) = try runLoupe(executable, ["run", file.path, "--out", straight.path, "--quiet"], data: root)
+        #expect(status == 0, "\(output)")
+
+        let process = try start(executable, ["run", file.path, "--out", stopped.path, "--quiet"], data: root)
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline && process.isRunning {
+            let started = (try? FileManager.default.subpathsOfDirectory(atPath: stopped.path))?.contains { $0.hasSuffix("/metrics.csv") } ?? false
+            if started { break }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        Thread.sleep(forTimeInterval: 0.3)
+        kill(process.processIdentifier, SIGTERM)
+        let text = String(decoding: (process.standardOutput as! Pipe).fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit && process.terminationStatus == 143, "\(process.terminationStatus): \(text)")
+        #expect(text.contains("--resume") && text.contains(stopped.path), "\(text)")
+        let ids = try ExperimentLayout(root: stopped).trialIDs()
+        let summaries = try ids.map { try TrialSummary.read(ExperimentLayout(root: stopped).trial($0).summary) }
+        #expect(summaries.count == 1 && summaries[0].status == .interrupted, "\(summaries)")
+        #expect(FileManager.default.fileExists(atPath: ExperimentLayout(root: stopped).trial(ids[0]).checkpoint.path))
+
+        let (resumeStatus, resumeOutput) = try runLoupe(executable, ["run", file.path, "--out", stopped.path, "--resume", "--quiet"], data: root)
+        #expect(resumeStatus == 0, "\(resumeOutput)")
+        for id in try ExperimentLayout(root: straight).trialIDs() {
+            let a = ExperimentLayout(root: straight).trial(id), b = ExperimentLayout(root: stopped).trial(id)
+            #expect(try Data(contentsOf: a.weights) == Data(contentsOf: b.weights), "\(id) weights differ after resuming")
+            #expect(try MetricRow.read(a.metrics).map { [$0.loss, $0.accuracy] } == MetricRow.read(b.metrics).map { [$0.loss, $0.accuracy] })
+        }
+    }
 }

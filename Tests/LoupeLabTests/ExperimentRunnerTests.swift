@@ -147,7 +147,11 @@ private func run(_ text: String, into folder: URL, jobs: Int = 1, resume: Bool =
         let stopped = try TrialRunner(trial: trial, layout: layout.trial(trial.id), data: data).run(resume: false, stoppingAt: 23)
         #expect(stopped.status == .running && stopped.steps == 23)
         #expect(FileManager.default.fileExists(atPath: layout.trial(trial.id).checkpoint.path))
+        // A kill during a final write leaves a temporary file; the resumed run removes it.
+        let leftover = layout.trial(trial.id).root.appendingPathComponent(".summary.json.4242.17.tmp")
+        try Data("{".utf8).write(to: leftover)
         let resumed = try run(single, into: interrupted, resume: true, root: root)[0]
+        #expect(!FileManager.default.fileExists(atPath: leftover.path))
         #expect(resumed.id == reference.id && resumed.status == .completed)
         let a = ExperimentLayout(root: straight).trial(reference.id), b = layout.trial(reference.id)
         #expect(try Data(contentsOf: a.weights) == Data(contentsOf: b.weights))
