@@ -26,18 +26,21 @@ final class Trainer {
     let sinks: [any MetricSink]
     let hooks: [any TrainerHook]
     let stopRequest: StopRequest?
+    /// Every metrics row of the trial: its earlier sessions', then this one's.
+    private(set) var rows: [MetricRow]
     private let clock = ContinuousClock()
     private var sessionStart: ContinuousClock.Instant
     private let secondsBefore: Double
 
-    init(context: TrainerContext, config: TrialConfig, test: Dataset, sinks: [any MetricSink], hooks: [any TrainerHook],
-         stopRequest: StopRequest? = nil) {
+    init(context: TrainerContext, config: TrialConfig, test: Dataset, history: TrialHistory, sinks: [any MetricSink],
+         hooks: [any TrainerHook], stopRequest: StopRequest? = nil) {
         self.context = context
         self.config = config
         self.test = test
         self.sinks = sinks
         self.hooks = hooks
         self.stopRequest = stopRequest
+        rows = history.rows
         sessionStart = clock.now
         secondsBefore = context.state.seconds
     }
@@ -65,6 +68,7 @@ final class Trainer {
             }
             if step % train.logEvery == 0 || step == train.steps - 1 {
                 let row = MetricRow(step: step, loss: Double(loss), accuracy: accuracy, learningRate: Double(learningRate), seconds: seconds)
+                rows.append(row)
                 for sink in sinks { sink.trialLogged(trial, row) }
             }
             for sink in sinks { sink.trialStepped(trial, step: step, loss: loss) }

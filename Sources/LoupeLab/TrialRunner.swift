@@ -112,13 +112,13 @@ public final class TrialRunner {
         try summary.write(to: layout.summary)
         let csv = CSVMetricsSink(layout: layout)
         let sinks: [any MetricSink] = [csv] + self.sinks
-        var rows = history.rows
-        let collector = RowCollector { rows.append($0) }
-        for sink in sinks + [collector] { sink.trialStarted(trial, at: state.step, history: history) }
+        for sink in sinks { sink.trialStarted(trial, at: state.step, history: history) }
 
         let context = TrainerContext(trial: trial, state: state, layout: layout)
-        let outcome = try Trainer(context: context, config: config, test: data.test, sinks: sinks + [collector], hooks: hooks, stopRequest: stopRequest)
-            .run(stoppingAt: stop)
+        let trainer = Trainer(context: context, config: config, test: data.test, history: history, sinks: sinks, hooks: hooks,
+                              stopRequest: stopRequest)
+        let outcome = try trainer.run(stoppingAt: stop)
+        let rows = trainer.rows
         try csv.check()
         summary.steps = state.step
         summary.seconds = state.seconds
@@ -154,11 +154,4 @@ public final class TrialRunner {
         for hook in hooks { try hook.trialEnded(context, summary) }
         return summary
     }
-}
-
-/// Hands each logged row to a closure (the runner keeps them for the summary's train accuracy).
-private final class RowCollector: MetricSink {
-    let collect: (MetricRow) -> Void
-    init(_ collect: @escaping (MetricRow) -> Void) { self.collect = collect }
-    func trialLogged(_ trial: Trial, _ row: MetricRow) { collect(row) }
 }
