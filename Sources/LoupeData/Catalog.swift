@@ -197,7 +197,7 @@ public struct DatasetCatalog: Sendable {
         var missing: [CatalogFile] = []
         for file in entry.downloads {
             let path = Files.join(folder, file.name)
-            if Files.isFile(path), (try? SHA256.hash(fileAt: path)) == file.sha256 { continue }
+            if Files.isFile(path), (try? SHA256Sum.hex(fileAt: path)) == file.sha256 { continue }
             var fetched = false
             for url in file.urls {
                 do {
@@ -272,12 +272,12 @@ public struct DatasetCatalog: Sendable {
     }
 
     private static func check(_ path: String, against file: CatalogFile) throws -> FileStatus {
-        let found = try SHA256.hash(fileAt: path)
+        let found = try SHA256Sum.hex(fileAt: path)
         if found == file.sha256 { return .verified }
         if let content = file.contentSHA256 {
             let bytes = try Files.readBytes(path)
             let inner = Gzip.isCompressed(bytes) ? try Gzip.decompress(bytes, path: path) : bytes
-            if SHA256.hash(inner) == content { return .contentVerified }
+            if SHA256Sum.hex(inner) == content { return .contentVerified }
         }
         return .mismatch(expected: file.sha256, found: found)
     }
