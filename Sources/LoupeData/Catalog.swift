@@ -144,7 +144,7 @@ public struct DatasetCatalog: Sendable {
             dataset = try Dataset.imageFolder(root: folder, split: split, channels: channels, resize: resize)
             let numeric = dataset.classNames.allSatisfy { Int($0) != nil }
             if numeric && entry.classNames.count == dataset.classCount {
-                dataset = try Dataset(images: dataset.images, labels: dataset.labels, imageShape: dataset.imageShape,
+                dataset = try Dataset(pixels: dataset.pixels, labels: dataset.labels, imageShape: dataset.imageShape,
                                       classNames: entry.classNames, source: folder)
             }
         }
