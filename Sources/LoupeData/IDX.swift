@@ -105,3 +105,32 @@ extension Dataset {
                            classNames: classNames, source: imagesPath)
     }
 }
+
+extension IDX {
+    /// MNIST's file names for `split` (`train-…` or `t10k-…`), gzip-compressed as they ship.
+    static func fileNames(_ split: DatasetSplit) -> (images: String, labels: String) {
+        let prefix = split == .train ? "train" : "t10k"
+        return ("\(prefix)-images-idx3-ubyte.gz", "\(prefix)-labels-idx1-ubyte.gz")
+    }
+
+    /// `name` in `folder`, or its gunzipped twin (the name without `.gz`); nil when neither is there.
+    static func path(in folder: String, _ name: String) -> String? {
+        let compressed = Files.join(folder, name)
+        if Files.isFile(compressed) { return compressed }
+        let plain = Files.join(folder, String(name.dropLast(3)))
+        return Files.isFile(plain) ? plain : nil
+    }
+
+    /// The image and label files of `split` in `folder`; throws, naming the file, when one is missing.
+    static func files(in folder: String, split: DatasetSplit) throws -> (images: String, labels: String) {
+        let names = fileNames(split)
+        func find(_ name: String) throws -> String {
+            guard let path = path(in: folder, name) else {
+                throw LoupeError.file(path: Files.join(folder, name),
+                                      message: "missing: an IDX dataset folder holds MNIST's file names, \(name) or \(name.dropLast(3))")
+            }
+            return path
+        }
+        return (try find(names.images), try find(names.labels))
+    }
+}
