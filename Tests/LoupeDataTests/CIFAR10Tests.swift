@@ -101,4 +101,17 @@ import Testing
         #expect(error?.path == partial)
         #expect(error?.message.contains("test_batch.bin") == true)
     }
+
+    /// A damaged test batch: a dataset or an error naming the file.
+    @Test func damagedBatchFailsNamingTheFile() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        try writeBatches(folder)
+        let batch = (0..<3).flatMap { cifarRecord(label: UInt8($0)) }
+        let path = folder.file("test_batch.bin")
+        for (k, damaged) in damagedCopies(of: batch, count: 200, seed: 3).enumerated() {
+            try folder.write(damaged, to: "test_batch.bin")
+            expectDatasetOrNamedError([path], "batch \(k)") { try Dataset.cifar10(directory: folder.path, split: .test) }
+        }
+    }
 }

@@ -114,4 +114,26 @@ import Testing
         #expect(train.classCounts == [Int](repeating: 6000, count: 10))
         #expect(test.batch(indices: Array(0..<test.count)).images.scalars.allSatisfy { $0 >= 0 && $0 <= 1 })
     }
+
+    /// Damaged image and label files, raw and gzip: a dataset or an error naming the file.
+    @Test(arguments: [false, true])
+    func damagedFilesFailNamingTheFile(compressed: Bool) throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        var imageBytes = idxImages(count: 3, rows: 2, columns: 3, pixels: pixels)
+        var labelBytes = idxLabels(labels)
+        if compressed {
+            imageBytes = try Gzip.compress(imageBytes)
+            labelBytes = try Gzip.compress(labelBytes)
+        }
+        let images = try folder.write(imageBytes, to: "images"), labels = try folder.write(labelBytes, to: "labels")
+        for (k, damaged) in damagedCopies(of: imageBytes, count: 100, seed: 1).enumerated() {
+            let path = try folder.write(damaged, to: "damaged-images")
+            expectDatasetOrNamedError([path, labels], "images \(k)") { try Dataset.idx(images: path, labels: labels) }
+        }
+        for (k, damaged) in damagedCopies(of: labelBytes, count: 100, seed: 2).enumerated() {
+            let path = try folder.write(damaged, to: "damaged-labels")
+            expectDatasetOrNamedError([images, path], "labels \(k)") { try Dataset.idx(images: images, labels: path) }
+        }
+    }
 }

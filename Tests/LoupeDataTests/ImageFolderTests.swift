@@ -131,4 +131,17 @@ import Testing
         #expect(train.count == 10_000)
         #expect(train.classCounts == [Int](repeating: 1000, count: 10))
     }
+
+    /// A damaged PNG among good ones: a dataset or an error naming that file.
+    @Test func damagedPNGFailsNamingTheFile() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        try writeFolder(folder, classes: ["0", "1"])
+        let good = try grayPNG(seed: 3)
+        let path = folder.file("Train/1/1.png")
+        for (k, damaged) in damagedCopies(of: good, count: 200, seed: 4).enumerated() {
+            try folder.write(damaged, to: "Train/1/1.png")
+            expectDatasetOrNamedError([path], "PNG \(k)") { try Dataset.imageFolder(root: folder.path, split: .train) }
+        }
+    }
 }
