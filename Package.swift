@@ -36,6 +36,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
     ],
     targets: blasTargets + [
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
@@ -47,7 +48,10 @@ let package = Package(
             dependencies: blasDependencies + ["CLoupeSupport"],
             linkerSettings: blasLinker
         ),
-        .target(name: "LoupeData", dependencies: ["LoupeCore", "CPNG", "CZlib"]),
+        .target(name: "LoupeData", dependencies: [
+            "LoupeCore", "CPNG", "CZlib",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .target(name: "LoupeNN", dependencies: ["LoupeCore"]),
         .target(name: "LoupeLab", dependencies: [
             "LoupeNN", "LoupeData",

@@ -21,9 +21,9 @@ public enum CIFAR10 {
 extension Dataset {
     /// Reads CIFAR-10 binary batches for `split` from `directory` (or its `cifar-10-batches-bin`
     /// sub-folder, where the archive unpacks). Images are [N, 32, 32, 3], or [N, 32, 32, 1] with
-    /// `grayscale` (ITU-R 601 luma: 0.299 R + 0.587 G + 0.114 B), then resized bilinearly to
-    /// `resize` when given. A file that is not a whole number of 3,073-byte records or holds a
-    /// label above 9 throws, naming the file and record.
+    /// `grayscale` (ITU-R 601 luma: 0.299 R + 0.587 G + 0.114 B, rounded to a byte), then resized
+    /// bilinearly to `resize` when given (rounded to bytes again). A file that is not a whole
+    /// number of 3,073-byte records or holds a label above 9 throws, naming the file and record.
     public static func cifar10(directory: String, split: DatasetSplit, grayscale: Bool = false,
                                resize: ImageSize? = nil) throws -> Dataset {
         let folder = CIFAR10.batchFolder(directory)
@@ -60,7 +60,7 @@ extension Dataset {
         let imageSize = pixels * channels
         var labels: [Int32] = []
         labels.reserveCapacity(total)
-        let images = [Float](unsafeUninitializedCapacity: total * imageSize) { buffer, initialized in
+        let images = [UInt8](unsafeUninitializedCapacity: total * imageSize) { buffer, initialized in
             var image = 0
             for (_, bytes) in batches {
                 bytes.withUnsafeBufferPointer { source in
@@ -75,7 +75,7 @@ extension Dataset {
             }
             initialized = total * imageSize
         }
-        let dataset = try Dataset(images: images, labels: labels,
+        let dataset = try Dataset(pixels: images, labels: labels,
                                   imageShape: ImageShape(height: CIFAR10.side, width: CIFAR10.side, channels: channels),
                                   classNames: CIFAR10.classNames, source: batches.first?.path ?? "CIFAR-10")
         return try resize.map { try dataset.resized(to: $0) } ?? dataset

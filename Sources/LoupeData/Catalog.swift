@@ -21,24 +21,13 @@ public struct CatalogFile: Sendable, Equatable {
     }
 }
 
-/// How a catalog dataset is stored on disk.
-public enum CatalogFormat: Sendable, Equatable {
-    /// MNIST-style IDX files, gzip-compressed or not: `train-images-idx3-ubyte.gz`,
-    /// `train-labels-idx1-ubyte.gz`, `t10k-images-idx3-ubyte.gz`, `t10k-labels-idx1-ubyte.gz`.
-    case idx
-    /// CIFAR-10 binary batches, in the folder or its `cifar-10-batches-bin` sub-folder; the
-    /// published `cifar-10-binary.tar.gz` is unpacked there after download.
-    case cifar10Binary
-    /// `Train/<class>/*.png` and `Test/<class>/*.png`.
-    case imageFolder
-}
-
 /// A named dataset: its format, class names, published files with their sums, and where
-/// system packages install it.
+/// system packages install it. A CIFAR-10 entry's published `cifar-10-binary.tar.gz` is
+/// unpacked in its folder after download.
 public struct CatalogEntry: Sendable, Equatable {
     public var name: String
     public var summary: String
-    public var format: CatalogFormat
+    public var format: DatasetFormat
     /// Names for labels 0, 1, …; for a folder dataset they replace numeric folder names.
     public var classNames: [String]
     /// What to download; empty when the dataset has no public download.
@@ -48,7 +37,7 @@ public struct CatalogEntry: Sendable, Equatable {
     /// Where to find it by hand when it has no download.
     public var instructions: String
 
-    public init(name: String, summary: String, format: CatalogFormat, classNames: [String],
+    public init(name: String, summary: String, format: DatasetFormat, classNames: [String],
                 downloads: [CatalogFile], systemLocations: [String] = [], instructions: String = "") {
         self.name = name
         self.summary = summary
@@ -124,31 +113,12 @@ public struct DatasetCatalog: Sendable {
         return ([folder(for: name)] + entry.systemLocations).first { Self.isComplete(entry, at: $0) }
     }
 
-    /// Loads `split` of dataset `name` from where it is installed. `channels` and `resize` apply
-    /// to every format: gray datasets can be widened to RGB and color ones reduced to gray (luma).
+    /// Loads `split` of dataset `name` from where it is installed, through the one loader
+    /// (`DatasetSource.catalog`). `channels` and `resize` apply to every format: gray datasets
+    /// can be widened to RGB and color ones reduced to gray (luma).
     public func load(_ name: String, split: DatasetSplit, channels: ImageChannels = .automatic,
                      resize: ImageSize? = nil) throws -> Dataset {
-        let entry = try entry(named: name)
-        guard let folder = try location(of: name) else { throw notInstalled(entry) }
-        var dataset: Dataset
-        switch entry.format {
-        case .idx:
-            let (imagesName, labelsName) = Self.idxNames(split)
-            dataset = try Dataset.idx(images: Self.idxPath(folder, imagesName)!, labels: Self.idxPath(folder, labelsName)!,
-                                      classNames: entry.classNames)
-            if channels == .rgb { dataset = try dataset.converted(toChannels: 3) }
-            if let resize { dataset = try dataset.resized(to: resize) }
-        case .cifar10Binary:
-            dataset = try Dataset.cifar10(directory: folder, split: split, grayscale: channels == .gray, resize: resize)
-        case .imageFolder:
-            dataset = try Dataset.imageFolder(root: folder, split: split, channels: channels, resize: resize)
-            let numeric = dataset.classNames.allSatisfy { Int($0) != nil }
-            if numeric && entry.classNames.count == dataset.classCount {
-                dataset = try Dataset(images: dataset.images, labels: dataset.labels, imageShape: dataset.imageShape,
-                                      classNames: entry.classNames, source: folder)
-            }
-        }
-        return dataset
+        try DatasetSource.catalog(name, channels: channels, resize: resize).load(split, catalog: self)
     }
 
     /// Checks every published file of `name` where it is installed against its SHA-256 (and,
@@ -159,12 +129,12 @@ public struct DatasetCatalog: Sendable {
         switch entry.format {
         case .idx:
             return try entry.downloads.map { file in
-                if let path = Self.idxPath(folder, file.name) {
+                if let path = IDX.path(in: folder, file.name) {
                     return FileCheck(path: path, status: try Self.check(path, against: file))
                 }
                 return FileCheck(path: Files.join(folder, file.name), status: .missing)
             }
-        case .cifar10Binary:
+        case .cifar10:
             var checks = try entry.downloads.compactMap { file -> FileCheck? in
                 let path = Files.join(folder, file.name)
                 return Files.isFile(path) ? FileCheck(path: path, status: try Self.check(path, against: file)) : nil
@@ -175,7 +145,7 @@ public struct DatasetCatalog: Sendable {
                 checks.append(FileCheck(path: path, status: Files.isFile(path) ? .noChecksum : .missing))
             }
             return checks
-        case .imageFolder:
+        case .folder:
             return DatasetSplit.allCases.map { split in
                 let path = (try? Dataset.splitFolder(root: folder, split: split)) ?? Files.join(folder, split.rawValue)
                 return FileCheck(path: path, status: Files.isDirectory(path) ? .noChecksum : .missing)
@@ -197,7 +167,7 @@ public struct DatasetCatalog: Sendable {
         var missing: [CatalogFile] = []
         for file in entry.downloads {
             let path = Files.join(folder, file.name)
-            if Files.isFile(path), (try? SHA256.hash(fileAt: path)) == file.sha256 { continue }
+            if Files.isFile(path), (try? SHA256Sum.hex(fileAt: path)) == file.sha256 { continue }
             var fetched = false
             for url in file.urls {
                 do {
@@ -217,7 +187,7 @@ public struct DatasetCatalog: Sendable {
             throw LoupeError.file(path: folder, message: "could not download \(name):\n  " + failures.joined(separator: "\n  ")
                 + "\nWithout a network, put these files there by hand:\n" + wanted.joined(separator: "\n"))
         }
-        if entry.format == .cifar10Binary, let archive = entry.downloads.first {
+        if entry.format == .cifar10, let archive = entry.downloads.first {
             try CIFAR10.extractArchive(Files.join(folder, archive.name), into: folder)
         }
         guard Self.isComplete(entry, at: folder) else {
@@ -226,17 +196,18 @@ public struct DatasetCatalog: Sendable {
         return folder
     }
 
-    private func notInstalled(_ entry: CatalogEntry) -> LoupeError {
+    /// The error for a dataset installed nowhere: where it was looked for and how to get it.
+    func notInstalled(_ entry: CatalogEntry) -> LoupeError {
         let folder = folder(for: entry.name)
         let places = ([folder] + entry.systemLocations).joined(separator: ", ")
         var message = "dataset \(entry.name) not found (looked in \(places))."
         switch entry.format {
-        case .idx, .cifar10Binary:
+        case .idx, .cifar10:
             message += " Fetch it with DatasetCatalog.fetch (`loupe data get \(entry.name)`), or put these files in \(folder):"
             for file in entry.downloads {
                 message += "\n  \(file.name)  from \(file.urls.joined(separator: " or "))"
             }
-        case .imageFolder:
+        case .folder:
             message += " " + entry.instructions
         }
         return LoupeError.file(path: folder, message: message)
@@ -247,37 +218,24 @@ public struct DatasetCatalog: Sendable {
         switch entry.format {
         case .idx:
             return DatasetSplit.allCases.allSatisfy { split in
-                let (images, labels) = idxNames(split)
-                return idxPath(folder, images) != nil && idxPath(folder, labels) != nil
+                let (images, labels) = IDX.fileNames(split)
+                return IDX.path(in: folder, images) != nil && IDX.path(in: folder, labels) != nil
             }
-        case .cifar10Binary:
+        case .cifar10:
             let batches = CIFAR10.batchFolder(folder)
             return (CIFAR10.trainingFiles + CIFAR10.testFiles).allSatisfy { Files.isFile(Files.join(batches, $0)) }
-        case .imageFolder:
+        case .folder:
             return DatasetSplit.allCases.allSatisfy { (try? Dataset.splitFolder(root: folder, split: $0)) != nil }
         }
     }
 
-    private static func idxNames(_ split: DatasetSplit) -> (images: String, labels: String) {
-        let prefix = split == .train ? "train" : "t10k"
-        return ("\(prefix)-images-idx3-ubyte.gz", "\(prefix)-labels-idx1-ubyte.gz")
-    }
-
-    /// `name` in `folder`, or its gunzipped twin (the name without `.gz`); nil when neither is there.
-    private static func idxPath(_ folder: String, _ name: String) -> String? {
-        let compressed = Files.join(folder, name)
-        if Files.isFile(compressed) { return compressed }
-        let plain = Files.join(folder, String(name.dropLast(3)))
-        return Files.isFile(plain) ? plain : nil
-    }
-
     private static func check(_ path: String, against file: CatalogFile) throws -> FileStatus {
-        let found = try SHA256.hash(fileAt: path)
+        let found = try SHA256Sum.hex(fileAt: path)
         if found == file.sha256 { return .verified }
         if let content = file.contentSHA256 {
             let bytes = try Files.readBytes(path)
             let inner = Gzip.isCompressed(bytes) ? try Gzip.decompress(bytes, path: path) : bytes
-            if SHA256.hash(inner) == content { return .contentVerified }
+            if SHA256Sum.hex(inner) == content { return .contentVerified }
         }
         return .mismatch(expected: file.sha256, found: found)
     }

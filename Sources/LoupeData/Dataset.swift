@@ -37,8 +37,10 @@ public enum DatasetSplit: String, Sendable, CaseIterable {
     case test = "Test"
 }
 
-/// N labelled images held in memory: `images` is [N, H, W, C] Float32 in [0, 1] (byte / 255),
-/// `labels` holds N class indices in `0..<classNames.count`.
+/// N labelled images held in memory as bytes: `pixels` is [N, H, W, C] in 0...255, a quarter of
+/// the memory Float32 would take; `labels` holds N class indices in `0..<classNames.count`.
+/// Batches become Float32 in [0, 1] when they are gathered (`batch(indices:)`, `image(at:)`),
+/// each element exactly `Float(byte) / 255`.
 ///
 /// Every reader (IDX, CIFAR-10 binary, PNG folders) validates its files completely and returns a
 /// whole dataset or throws a `LoupeError.file` naming the file: never a partial one. Class names
@@ -46,16 +48,16 @@ public enum DatasetSplit: String, Sendable, CaseIterable {
 /// format carries none. The role of PyTorch's `Dataset` and swift-models' `MNIST`, without the
 /// per-item indirection: batches are gathered straight from the contiguous buffer.
 public struct Dataset: Sendable {
-    /// [N, H, W, C], row-major.
-    public let images: [Float]
+    /// [N, H, W, C], row-major, 0...255.
+    public let pixels: [UInt8]
     /// N class indices.
     public let labels: [Int32]
     public let imageShape: ImageShape
     public let classNames: [String]
 
-    /// Validates that the buffers hold `labels.count` images of `imageShape` and that every
+    /// Validates that `pixels` holds `labels.count` images of `imageShape` and that every
     /// label names a class. `source` names the file or folder in the error.
-    public init(images: [Float], labels: [Int32], imageShape: ImageShape, classNames: [String],
+    public init(pixels: [UInt8], labels: [Int32], imageShape: ImageShape, classNames: [String],
                 source: String = "dataset") throws {
         guard imageShape.height > 0, imageShape.width > 0, imageShape.channels > 0 else {
             throw LoupeError.file(path: source, message: "image shape \(imageShape) has an empty dimension")
@@ -63,15 +65,15 @@ public struct Dataset: Sendable {
         guard !classNames.isEmpty else {
             throw LoupeError.file(path: source, message: "a dataset needs at least one class name")
         }
-        guard images.count == labels.count * imageShape.scalarCount else {
+        guard pixels.count == labels.count * imageShape.scalarCount else {
             throw LoupeError.file(path: source,
-                                  message: "\(images.count) scalars are not \(labels.count) images of \(imageShape)")
+                                  message: "\(pixels.count) bytes are not \(labels.count) images of \(imageShape)")
         }
         if let index = labels.firstIndex(where: { $0 < 0 || Int($0) >= classNames.count }) {
             throw LoupeError.file(path: source,
                                   message: "label \(labels[index]) at index \(index) is outside 0..<\(classNames.count)")
         }
-        self.images = images
+        self.pixels = pixels
         self.labels = labels
         self.imageShape = imageShape
         self.classNames = classNames
@@ -81,29 +83,47 @@ public struct Dataset: Sendable {
     public var count: Int { labels.count }
     public var classCount: Int { classNames.count }
 
+    /// The shape of one example: a batch from `batch(indices:)` is [n] + `sampleShape`. Images
+    /// are [H, W, C]; sequences, when datasets hold them, will be [T, F] (T time steps of F
+    /// features), so a model can be built from this shape without asking which kind it is.
+    public var sampleShape: [Int] { [imageShape.height, imageShape.width, imageShape.channels] }
+
     /// The names "0", "1", … for formats that carry no class names (IDX).
     public static func numericClassNames(_ count: Int) -> [String] { (0..<count).map(String.init) }
 
     /// The examples at `indices`, in that order (repeats allowed).
     public func subset(_ indices: [Int]) -> Dataset {
-        let (pixels, subsetLabels) = gather(indices)
+        let size = imageShape.scalarCount, total = count
+        for index in indices {
+            precondition(index >= 0 && index < total, "image index \(index) outside 0..<\(total)")
+        }
+        let bytes = [UInt8](unsafeUninitializedCapacity: indices.count * size) { buffer, initialized in
+            pixels.withUnsafeBufferPointer { source in
+                guard let to = buffer.baseAddress, let from = source.baseAddress else { return }
+                for (row, index) in indices.enumerated() {
+                    (to + row &* size).initialize(from: from + index &* size, count: size)
+                }
+            }
+            initialized = indices.count * size
+        }
         // The parts were valid, so the whole is: no need to re-check.
-        return try! Dataset(images: pixels, labels: subsetLabels, imageShape: imageShape, classNames: classNames)
+        return try! Dataset(pixels: bytes, labels: indices.map { labels[$0] }, imageShape: imageShape,
+                            classNames: classNames)
     }
 
-    /// The examples at `indices` stacked into an [n, H, W, C] tensor, with their labels.
+    /// The examples at `indices` stacked into an [n, H, W, C] Float32 tensor of byte / 255, with
+    /// their labels.
     public func batch(indices: [Int]) -> (images: Tensor, labels: [Int32]) {
-        let shape = imageShape
-        let tensor = Tensor(shape: [indices.count, shape.height, shape.width, shape.channels]) { buffer in
+        let tensor = Tensor(shape: [indices.count] + sampleShape) { buffer in
             copyImages(indices, into: buffer.baseAddress!)
         }
         return (tensor, indices.map { labels[$0] })
     }
 
-    /// One image as an [H, W, C] tensor.
+    /// One image as an [H, W, C] Float32 tensor of byte / 255.
     public func image(at index: Int) -> Tensor {
         precondition(index >= 0 && index < count, "image index \(index) outside 0..<\(count)")
-        return Tensor(shape: [imageShape.height, imageShape.width, imageShape.channels]) { buffer in
+        return Tensor(shape: sampleShape) { buffer in
             copyImages([index], into: buffer.baseAddress!)
         }
     }
@@ -115,24 +135,22 @@ public struct Dataset: Sendable {
         return counts
     }
 
-    /// Copies the images at `indices`, one after another, to `destination` ([indices.count, H, W, C]).
+    /// Converts the images at `indices`, one after another, to `destination` ([indices.count, H,
+    /// W, C] floats, each `Float(byte) / 255`). Called on the batcher's prefetch thread.
     func copyImages(_ indices: [Int], into destination: UnsafeMutablePointer<Float>) {
         let size = imageShape.scalarCount, total = count
-        images.withUnsafeBufferPointer { source in
-            let base = source.baseAddress!
-            for (row, index) in indices.enumerated() {
-                precondition(index >= 0 && index < total, "image index \(index) outside 0..<\(total)")
-                (destination + row &* size).update(from: base + index &* size, count: size)
+        for index in indices {
+            precondition(index >= 0 && index < total, "image index \(index) outside 0..<\(total)")
+        }
+        guard total > 0 else { return }
+        pixels.withUnsafeBufferPointer { source in
+            Pixels.byteToUnit.withUnsafeBufferPointer { table in
+                let base = source.baseAddress!, lookup = table.baseAddress!
+                for (row, index) in indices.enumerated() {
+                    let from = base + index &* size, to = destination + row &* size
+                    for i in 0..<size { to[i] = lookup[Int(from[i])] }
+                }
             }
         }
-    }
-
-    private func gather(_ indices: [Int]) -> ([Float], [Int32]) {
-        let size = imageShape.scalarCount
-        let pixels = [Float](unsafeUninitializedCapacity: indices.count * size) { buffer, initialized in
-            if let base = buffer.baseAddress { copyImages(indices, into: base) }
-            initialized = indices.count * size
-        }
-        return (pixels, indices.map { labels[$0] })
     }
 }

@@ -87,7 +87,7 @@ private struct DownloadFailure: Error {
 private final class DownloadReceiver: NSObject, URLSessionDataDelegate, @unchecked Sendable {
     let handle: FileHandle
     var continuation: CheckedContinuation<String, Error>?
-    private var hasher = SHA256()
+    private var hasher = SHA256Sum()
     private var received: Int64 = 0
     private var failure: DownloadFailure?
 
@@ -123,7 +123,7 @@ private final class DownloadReceiver: NSObject, URLSessionDataDelegate, @uncheck
         } else if let expected = task.response?.expectedContentLength, expected >= 0, expected != received {
             continuation.resume(throwing: DownloadFailure(message: "the connection was closed after \(received) of \(expected) bytes"))
         } else {
-            continuation.resume(returning: SHA256.hexString(hasher.finalize()))
+            continuation.resume(returning: hasher.finalize())
         }
     }
 

@@ -15,12 +15,13 @@ public enum Gzip {
         guard bytes.count <= Int(UInt32.max) else {
             throw LoupeError.file(path: path, message: "a compressed file over 4 GiB is not supported")
         }
-        // gzip's trailer holds the uncompressed size modulo 2³²: a good first capacity.
+        // gzip's trailer holds the uncompressed size modulo 2³²: a good first capacity, unless it
+        // is more than deflate can expand the input to (1,032:1), as in a cut or damaged file.
         var capacity = max(1 << 16, bytes.count * 2)
         if isCompressed(bytes), bytes.count >= 18 {
             let n = bytes.count
             let stated = Int(bytes[n - 4]) | Int(bytes[n - 3]) << 8 | Int(bytes[n - 2]) << 16 | Int(bytes[n - 1]) << 24
-            capacity = max(capacity, stated + 1)
+            if stated <= 1032 * n { capacity = max(capacity, stated + 1) }
         }
         var output = [UInt8](repeating: 0, count: capacity)
         var produced = 0

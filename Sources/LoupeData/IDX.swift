@@ -81,11 +81,12 @@ public enum IDX {
 
 extension Dataset {
     /// Reads an IDX image file and its label file (each raw or gzip, as MNIST and Fashion-MNIST
-    /// ship them). Images become [N, rows, columns, 1]. Every label must be below
-    /// `classNames.count` (default "0"…"9"); the two files must hold the same number of examples.
+    /// ship them). Images become [N, rows, columns, 1], the file's bytes unchanged. Every label
+    /// must be below `classNames.count` (default "0"…"9"); the two files must hold the same
+    /// number of examples.
     public static func idx(images imagesPath: String, labels labelsPath: String,
                            classNames: [String] = Dataset.numericClassNames(10)) throws -> Dataset {
-        let images = try IDX.imageFile(imagesPath)
+        var images = try IDX.imageFile(imagesPath)
         let labelBytes = try IDX.readLabels(labelsPath)
         guard labelBytes.count == images.count else {
             throw LoupeError.file(path: labelsPath,
@@ -95,15 +96,41 @@ extension Dataset {
             throw LoupeError.file(path: labelsPath,
                                   message: "label \(labelBytes[index]) at index \(index) is outside 0..<\(classNames.count)")
         }
-        let total = images.count * images.rows * images.columns
-        let pixels = [Float](unsafeUninitializedCapacity: total) { buffer, initialized in
-            images.bytes.withUnsafeBufferPointer { source in
-                if let to = buffer.baseAddress { Pixels.convert(source.baseAddress! + 16, count: total, to: to) }
-            }
-            initialized = total
-        }
-        return try Dataset(images: pixels, labels: labelBytes.map { Int32($0) },
+        // The pixels are the file's own bytes: drop the header in place, without a copy.
+        var pixels = images.bytes
+        images.bytes = []
+        pixels.removeSubrange(0..<16)
+        return try Dataset(pixels: pixels, labels: labelBytes.map { Int32($0) },
                            imageShape: ImageShape(height: images.rows, width: images.columns, channels: 1),
                            classNames: classNames, source: imagesPath)
+    }
+}
+
+extension IDX {
+    /// MNIST's file names for `split` (`train-…` or `t10k-…`), gzip-compressed as they ship.
+    static func fileNames(_ split: DatasetSplit) -> (images: String, labels: String) {
+        let prefix = split == .train ? "train" : "t10k"
+        return ("\(prefix)-images-idx3-ubyte.gz", "\(prefix)-labels-idx1-ubyte.gz")
+    }
+
+    /// `name` in `folder`, or its gunzipped twin (the name without `.gz`); nil when neither is there.
+    static func path(in folder: String, _ name: String) -> String? {
+        let compressed = Files.join(folder, name)
+        if Files.isFile(compressed) { return compressed }
+        let plain = Files.join(folder, String(name.dropLast(3)))
+        return Files.isFile(plain) ? plain : nil
+    }
+
+    /// The image and label files of `split` in `folder`; throws, naming the file, when one is missing.
+    static func files(in folder: String, split: DatasetSplit) throws -> (images: String, labels: String) {
+        let names = fileNames(split)
+        func find(_ name: String) throws -> String {
+            guard let path = path(in: folder, name) else {
+                throw LoupeError.file(path: Files.join(folder, name),
+                                      message: "missing: an IDX dataset folder holds MNIST's file names, \(name) or \(name.dropLast(3))")
+            }
+            return path
+        }
+        return (try find(names.images), try find(names.labels))
     }
 }

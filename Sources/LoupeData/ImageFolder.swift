@@ -4,7 +4,7 @@ import LoupeCore
 public enum ImageChannels: Sendable, Equatable {
     /// Gray when the first image (in class and file order) is gray, RGB when it is in color.
     case automatic
-    /// One channel; color images become gray by ITU-R 601 luma.
+    /// One channel; color images become gray by ITU-R 601 luma, rounded to a byte.
     case gray
     /// Three channels; gray images are copied to R, G and B.
     case rgb
@@ -17,9 +17,10 @@ extension Dataset {
     ///
     /// - Classes are the split's sub-folders; their names become `classNames`, sorted numerically
     ///   when every name is an integer ("2" before "10"), else by string. Labels index that order.
-    /// - Images are every `*.png` in a class folder, sorted by file name. Alpha is dropped.
+    /// - Images are every `*.png` in a class folder, sorted by file name, kept as their 8-bit
+    ///   values. Alpha is dropped; color becomes gray, when asked, by luma rounded to a byte.
     /// - Every image must have the size of the first, unless `resize` is given: then every image
-    ///   is resized (bilinear, see `resizeBilinear`) to it.
+    ///   is resized (bilinear, see `resizeBilinear`, rounded to bytes) to it.
     /// - A missing split, a class folder without PNGs, a corrupt PNG or one of another size throws
     ///   a `LoupeError.file` naming the file (and its index in the dataset).
     ///
@@ -60,11 +61,11 @@ extension Dataset {
         defer { failures.deinitialize(count: parts); failures.deallocate() }
         let failureSlots = SendablePointer(failures)
 
-        let pixels = [Float](unsafeUninitializedCapacity: total * size) { buffer, initialized in
+        let pixels = [UInt8](unsafeUninitializedCapacity: total * size) { buffer, initialized in
             let output = SendablePointer(buffer.baseAddress!)
             parallelFor(parts) { part in
                 var scratch: [UInt8] = []
-                var unresized: [Float] = []
+                var unresized: [UInt8] = []
                 for index in (part * chunk)..<min(total, (part + 1) * chunk) {
                     do {
                         let image = try decodeOrName(files[index], index: index, into: &scratch)
@@ -81,7 +82,7 @@ extension Dataset {
                                 return
                             }
                             if unresized.count < pixelCount * shape.channels {
-                                unresized = [Float](repeating: 0, count: pixelCount * shape.channels)
+                                unresized = [UInt8](repeating: 0, count: pixelCount * shape.channels)
                             }
                             unresized.withUnsafeMutableBufferPointer { temporary in
                                 Pixels.convertInterleaved(source.baseAddress!, sourceChannels: image.channels,
@@ -107,7 +108,7 @@ extension Dataset {
         for part in 0..<parts {
             if let failure = failures[part] { throw failure }
         }
-        return try Dataset(images: pixels, labels: labels, imageShape: shape, classNames: classNames, source: folder)
+        return try Dataset(pixels: pixels, labels: labels, imageShape: shape, classNames: classNames, source: folder)
     }
 
     /// `root/<split>`, accepting any capitalisation of the split's folder name.

@@ -1,9 +1,10 @@
 import LoupeCore
 
-/// Byte-to-float conversions shared by the readers. Pixels become Float32 in [0, 1] as
-/// byte / 255 (exactly rounded, from a table), and color becomes gray by ITU-R BT.601 luma,
-/// Y = 0.299 R + 0.587 G + 0.114 B on the stored (gamma-encoded) values, as PIL's
-/// `Image.convert("L")` and OpenCV's `COLOR_RGB2GRAY` do.
+/// Pixel conversions shared by the readers and the transforms. Datasets keep bytes; batches
+/// become Float32 as byte / 255 (exactly rounded, from a table). Color becomes gray by ITU-R
+/// BT.601 luma, Y = 0.299 R + 0.587 G + 0.114 B on the stored (gamma-encoded) values, as PIL's
+/// `Image.convert("L")` and OpenCV's `COLOR_RGB2GRAY` do: computed in Float on the byte values,
+/// then rounded to the nearest byte.
 enum Pixels {
     /// `byteToUnit[b] == Float(b) / 255`.
     static let byteToUnit: [Float] = (0..<256).map { Float($0) / 255 }
@@ -12,62 +13,58 @@ enum Pixels {
     static let lumaGreen: Float = 0.587
     static let lumaBlue: Float = 0.114
 
-    /// source: [count] bytes  destination: [count] floats.
-    static func convert(_ source: UnsafePointer<UInt8>, count: Int, to destination: UnsafeMutablePointer<Float>) {
-        byteToUnit.withUnsafeBufferPointer { table in
-            let lookup = table.baseAddress!
-            for i in 0..<count { destination[i] = lookup[Int(source[i])] }
-        }
+    /// `value` rounded to the nearest integer (halves away from zero) and clamped to 0...255.
+    @inline(__always)
+    static func roundedByte(_ value: Float) -> UInt8 {
+        UInt8(min(max(value, 0), 255).rounded())
+    }
+
+    /// The luma of one RGB pixel, rounded to a byte.
+    @inline(__always)
+    static func luma(_ red: UInt8, _ green: UInt8, _ blue: UInt8) -> UInt8 {
+        roundedByte(lumaRed * Float(red) + lumaGreen * Float(green) + lumaBlue * Float(blue))
     }
 
     /// Interleaved pixels with `sourceChannels` (1 gray, 2 gray+alpha, 3 RGB, 4 RGBA) to
-    /// `channels` (1 or 3). Alpha is dropped, as PIL's `convert` does; gray is copied to R, G, B.
-    /// source: [pixels, sourceChannels] bytes  destination: [pixels, channels] floats.
+    /// `channels` (1 or 3). Alpha is dropped, as PIL's `convert` does; gray is copied to R, G, B;
+    /// color becomes gray by luma, rounded. source: [pixels, sourceChannels] bytes
+    /// destination: [pixels, channels] bytes.
     static func convertInterleaved(_ source: UnsafePointer<UInt8>, sourceChannels: Int, pixels: Int,
-                                   channels: Int, to destination: UnsafeMutablePointer<Float>) {
+                                   channels: Int, to destination: UnsafeMutablePointer<UInt8>) {
         precondition(channels == 1 || channels == 3, "channels must be 1 or 3")
-        let colorSource = sourceChannels >= 3
         if sourceChannels == channels {
-            convert(source, count: pixels &* channels, to: destination)
+            destination.update(from: source, count: pixels &* channels)
             return
         }
-        byteToUnit.withUnsafeBufferPointer { table in
-            let lookup = table.baseAddress!
-            for p in 0..<pixels {
-                let s = source + p &* sourceChannels
-                let d = destination + p &* channels
-                switch (colorSource, channels) {
-                case (true, 1):
-                    d[0] = lumaRed * lookup[Int(s[0])] + lumaGreen * lookup[Int(s[1])] + lumaBlue * lookup[Int(s[2])]
-                case (true, _):
-                    d[0] = lookup[Int(s[0])]; d[1] = lookup[Int(s[1])]; d[2] = lookup[Int(s[2])]
-                case (false, 1):
-                    d[0] = lookup[Int(s[0])]
-                case (false, _):
-                    let gray = lookup[Int(s[0])]
-                    d[0] = gray; d[1] = gray; d[2] = gray
-                }
+        let colorSource = sourceChannels >= 3
+        for p in 0..<pixels {
+            let s = source + p &* sourceChannels
+            let d = destination + p &* channels
+            switch (colorSource, channels) {
+            case (true, 1):
+                d[0] = luma(s[0], s[1], s[2])
+            case (true, _):
+                d[0] = s[0]; d[1] = s[1]; d[2] = s[2]
+            case (false, 1):
+                d[0] = s[0]
+            case (false, _):
+                d[0] = s[0]; d[1] = s[0]; d[2] = s[0]
             }
         }
     }
 
-    /// Channel-major planes (CIFAR-10's 1,024 R then G then B bytes) to HWC floats, or to gray
-    /// by luma when `gray`. source: [3, pixels] bytes  destination: [pixels, 3] or [pixels, 1] floats.
+    /// Channel-major planes (CIFAR-10's 1,024 R then G then B bytes) to HWC bytes, or to gray
+    /// by luma (rounded) when `gray`. source: [3, pixels] bytes  destination: [pixels, 3] or
+    /// [pixels, 1] bytes.
     static func convertPlanar(_ source: UnsafePointer<UInt8>, pixels: Int, gray: Bool,
-                              to destination: UnsafeMutablePointer<Float>) {
-        byteToUnit.withUnsafeBufferPointer { table in
-            let lookup = table.baseAddress!
-            let red = source, green = source + pixels, blue = source + 2 &* pixels
-            if gray {
-                for p in 0..<pixels {
-                    destination[p] = lumaRed * lookup[Int(red[p])] + lumaGreen * lookup[Int(green[p])]
-                        + lumaBlue * lookup[Int(blue[p])]
-                }
-            } else {
-                for p in 0..<pixels {
-                    let d = destination + 3 &* p
-                    d[0] = lookup[Int(red[p])]; d[1] = lookup[Int(green[p])]; d[2] = lookup[Int(blue[p])]
-                }
+                              to destination: UnsafeMutablePointer<UInt8>) {
+        let red = source, green = source + pixels, blue = source + 2 &* pixels
+        if gray {
+            for p in 0..<pixels { destination[p] = luma(red[p], green[p], blue[p]) }
+        } else {
+            for p in 0..<pixels {
+                let d = destination + 3 &* p
+                d[0] = red[p]; d[1] = green[p]; d[2] = blue[p]
             }
         }
     }
@@ -75,7 +72,8 @@ enum Pixels {
 
 extension Dataset {
     /// The dataset with `channels` per pixel (1 or 3): gray copied to R, G, B, or color reduced
-    /// to gray by ITU-R 601 luma (see `Pixels`).
+    /// to gray by ITU-R 601 luma (see `Pixels`), computed in Float and rounded to the nearest
+    /// byte.
     public func converted(toChannels channels: Int) throws -> Dataset {
         guard channels == 1 || channels == 3 else {
             throw LoupeError.invalidArgument(name: "channels", message: "must be 1 or 3, got \(channels)")
@@ -85,23 +83,16 @@ extension Dataset {
         guard from.channels == 1 || from.channels == 3 else {
             throw LoupeError.invalidArgument(name: "channels", message: "cannot convert \(from.channels)-channel images")
         }
-        let pixels = count * from.height * from.width
-        let converted = [Float](unsafeUninitializedCapacity: pixels * channels) { buffer, initialized in
-            images.withUnsafeBufferPointer { source in
+        let pixelCount = count * from.height * from.width
+        let converted = [UInt8](unsafeUninitializedCapacity: pixelCount * channels) { buffer, initialized in
+            pixels.withUnsafeBufferPointer { source in
                 guard let input = source.baseAddress, let output = buffer.baseAddress else { return }
-                for p in 0..<pixels {
-                    if channels == 3 {
-                        let gray = input[p]
-                        output[3 &* p] = gray; output[3 &* p &+ 1] = gray; output[3 &* p &+ 2] = gray
-                    } else {
-                        let s = input + 3 &* p
-                        output[p] = Pixels.lumaRed * s[0] + Pixels.lumaGreen * s[1] + Pixels.lumaBlue * s[2]
-                    }
-                }
+                Pixels.convertInterleaved(input, sourceChannels: from.channels, pixels: pixelCount,
+                                          channels: channels, to: output)
             }
-            initialized = pixels * channels
+            initialized = pixelCount * channels
         }
-        return try Dataset(images: converted, labels: labels,
+        return try Dataset(pixels: converted, labels: labels,
                            imageShape: ImageShape(height: from.height, width: from.width, channels: channels),
                            classNames: classNames)
     }

@@ -6,9 +6,12 @@ import LoupeCore
 /// `interpolate(mode="bilinear", align_corners=False)`. No area averaging: shrinking by more than
 /// 2x skips input pixels, which the small ratios used here (32 → 28) never do.
 ///
-/// source: [inHeight, inWidth, channels]  destination: [outHeight, outWidth, channels].
-func resizeBilinear(_ source: UnsafePointer<Float>, height inHeight: Int, width inWidth: Int, channels: Int,
-                    to destination: UnsafeMutablePointer<Float>, height outHeight: Int, width outWidth: Int) {
+/// The mix is computed in Float on the byte values and rounded to the nearest byte (halves away
+/// from zero), clamped to 0...255: datasets hold bytes.
+///
+/// source: [inHeight, inWidth, channels] bytes  destination: [outHeight, outWidth, channels] bytes.
+func resizeBilinear(_ source: UnsafePointer<UInt8>, height inHeight: Int, width inWidth: Int, channels: Int,
+                    to destination: UnsafeMutablePointer<UInt8>, height outHeight: Int, width outWidth: Int) {
     if inHeight == outHeight && inWidth == outWidth {
         destination.update(from: source, count: inHeight * inWidth * channels)
         return
@@ -23,9 +26,11 @@ func resizeBilinear(_ source: UnsafePointer<Float>, height inHeight: Int, width 
             let (x0, x1, fx) = sampleCoordinate(x, scale: scaleX, limit: inWidth)
             let a = x0 &* channels, b = x1 &* channels, o = x &* channels
             for c in 0..<channels {
-                let top = row0[a &+ c] + (row0[b &+ c] - row0[a &+ c]) * fx
-                let bottom = row1[a &+ c] + (row1[b &+ c] - row1[a &+ c]) * fx
-                out[o &+ c] = top + (bottom - top) * fy
+                let topLeft = Float(row0[a &+ c]), topRight = Float(row0[b &+ c])
+                let bottomLeft = Float(row1[a &+ c]), bottomRight = Float(row1[b &+ c])
+                let top = topLeft + (topRight - topLeft) * fx
+                let bottom = bottomLeft + (bottomRight - bottomLeft) * fx
+                out[o &+ c] = Pixels.roundedByte(top + (bottom - top) * fy)
             }
         }
     }
@@ -40,7 +45,8 @@ private func sampleCoordinate(_ index: Int, scale: Float, limit: Int) -> (Int, I
 }
 
 extension Dataset {
-    /// Every image resized to `size` by bilinear resampling (see `resizeBilinear`).
+    /// Every image resized to `size` by bilinear resampling (see `resizeBilinear`), rounded to
+    /// the nearest byte.
     public func resized(to size: ImageSize) throws -> Dataset {
         guard size.height > 0, size.width > 0 else {
             throw LoupeError.invalidArgument(name: "size", message: "resize to \(size) has an empty dimension")
@@ -49,10 +55,10 @@ extension Dataset {
         let to = ImageShape(height: size.height, width: size.width, channels: from.channels)
         if from == to { return self }
         let n = count
-        if n == 0 { return try Dataset(images: [], labels: [], imageShape: to, classNames: classNames) }
-        let pixels = [Float](unsafeUninitializedCapacity: n * to.scalarCount) { buffer, initialized in
+        if n == 0 { return try Dataset(pixels: [], labels: [], imageShape: to, classNames: classNames) }
+        let resized = [UInt8](unsafeUninitializedCapacity: n * to.scalarCount) { buffer, initialized in
             let output = SendablePointer(buffer.baseAddress!)
-            images.withUnsafeBufferPointer { source in
+            pixels.withUnsafeBufferPointer { source in
                 let input = SendablePointer(UnsafeMutablePointer(mutating: source.baseAddress!))
                 let parts = min(n, 16)
                 parallelFor(parts) { part in
@@ -65,6 +71,6 @@ extension Dataset {
             }
             initialized = n * to.scalarCount
         }
-        return try Dataset(images: pixels, labels: labels, imageShape: to, classNames: classNames)
+        return try Dataset(pixels: resized, labels: labels, imageShape: to, classNames: classNames)
     }
 }

@@ -73,7 +73,7 @@ extension DatasetCatalog {
     static let cifar10 = CatalogEntry(
         name: "cifar10",
         summary: "CIFAR-10 (Krizhevsky 2009): 50,000 + 10,000 color 32x32 images in 10 classes, binary batches",
-        format: .cifar10Binary,
+        format: .cifar10,
         classNames: CIFAR10.classNames,
         downloads: [
             CatalogFile(name: "cifar-10-binary.tar.gz",
@@ -85,7 +85,7 @@ extension DatasetCatalog {
     static let cifar10Gray28 = CatalogEntry(
         name: "cifar10-gray28",
         summary: "A CIFAR-10 subset as 28x28 gray PNGs: 10,000 training and 1,000 test images (Train/<class>/*.png)",
-        format: .imageFolder,
+        format: .folder,
         classNames: CIFAR10.classNames,
         downloads: [],
         instructions: "It has no public download: copy its Train/ and Test/ folders (each with class folders 0…9 of PNGs) "

@@ -74,7 +74,7 @@ public struct Trial: Sendable {
         self.settings = settings
         self.tree = tree
         self.config = config
-        let digest = SHA256.hash(Array(tree.yaml().utf8))
+        let digest = SHA256Sum.hex(Array(tree.yaml().utf8))
         let slug = settings.map { key, value -> String in
             let short = key.split(separator: ".").last.map(String.init) ?? key
             return "\(short == "name" ? "" : short)\(value)"

@@ -28,7 +28,7 @@ public struct TrialConfig: Sendable {
 
 /// `data:` — a catalog name (`dataset: cifar10-gray28`) or a `path` with its `format`.
 public struct DataConfig: Sendable {
-    public enum Format: String, Sendable, CaseIterable { case folder, idx, cifar10 }
+    public typealias Format = DatasetFormat
     public var dataset: String?
     public var path: String?
     public var format: Format

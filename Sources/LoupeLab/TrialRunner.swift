@@ -14,30 +14,9 @@ public struct TrialData: Sendable {
 
     /// Loads the splits `config` names: a catalog dataset, or a path in a format.
     public static func load(_ config: DataConfig, catalog: DatasetCatalog = DatasetCatalog()) throws -> TrialData {
-        func load(_ split: DatasetSplit) throws -> Dataset {
-            if let name = config.dataset {
-                return try catalog.load(name, split: split, channels: config.channels, resize: config.resize)
-            }
-            let path = config.path!
-            switch config.format {
-            case .folder: return try Dataset.imageFolder(root: path, split: split, channels: config.channels, resize: config.resize)
-            case .cifar10: return try Dataset.cifar10(directory: path, split: split, grayscale: config.channels == .gray, resize: config.resize)
-            case .idx:
-                let prefix = split == .train ? "train" : "t10k"
-                func file(_ stem: String) throws -> String {
-                    for candidate in ["\(stem).gz", stem] where FileManager.default.fileExists(atPath: path + "/" + candidate) {
-                        return path + "/" + candidate
-                    }
-                    throw LoupeError.file(path: path + "/" + stem + ".gz", message: "missing (data.format idx expects MNIST's file names)")
-                }
-                var dataset = try Dataset.idx(images: file("\(prefix)-images-idx3-ubyte"), labels: file("\(prefix)-labels-idx1-ubyte"),
-                                              classNames: Dataset.numericClassNames(10))
-                if config.channels == .rgb { dataset = try dataset.converted(toChannels: 3) }
-                if let resize = config.resize { dataset = try dataset.resized(to: resize) }
-                return dataset
-            }
-        }
-        return TrialData(train: try load(.train), test: try load(.test))
+        let source = config.dataset.map { DatasetSource.catalog($0, channels: config.channels, resize: config.resize) }
+            ?? DatasetSource.path(config.path!, format: config.format, channels: config.channels, resize: config.resize)
+        return TrialData(train: try source.load(.train, catalog: catalog), test: try source.load(.test, catalog: catalog))
     }
 }
 

@@ -3,9 +3,9 @@ import LoupeData
 import Testing
 
 @Suite struct BatcherTests {
-    /// 10 one-pixel images: image i holds i / 10 and label i % 3.
+    /// 10 one-pixel images: image i holds byte i (i / 255 in a batch) and label i % 3.
     func dataset(_ count: Int = 10) throws -> Dataset {
-        try Dataset(images: (0..<count).map { Float($0) / 10 }, labels: (0..<count).map { Int32($0 % 3) },
+        try Dataset(pixels: (0..<count).map { UInt8($0) }, labels: (0..<count).map { Int32($0 % 3) },
                     imageShape: ImageShape(height: 1, width: 1, channels: 1), classNames: ["a", "b", "c"])
     }
 
@@ -23,7 +23,7 @@ import Testing
             let expected = (0..<4).map { _ in reference.nextInt(below: 10) }
             #expect(batch.indices == expected)
             #expect(batch.images.shape == [4, 1, 1, 1])
-            #expect(batch.images.scalars == expected.map { Float($0) / 10 })
+            #expect(batch.images.scalars == expected.map { Float($0) / 255 })
             #expect(batch.labels == expected.map { Int32($0 % 3) })
             #expect(batch.epoch == 0)
         }

@@ -24,8 +24,8 @@ import Testing
         #expect(train.classNames[0] == "airplane" && train.classNames[9] == "truck")
         // Record 3 (label 3): pixel (y, x), channel c was written as (3·7 + 50c + 3y + x) mod 256.
         for (y, x, c) in [(0, 0, 0), (5, 7, 1), (31, 31, 2)] {
-            let value = train.images[3 * 3072 + (y * 32 + x) * 3 + c]
-            #expect(value == Float((21 + 50 * c + 3 * y + x) % 256) / 255)
+            let value = train.pixels[3 * 3072 + (y * 32 + x) * 3 + c]
+            #expect(value == UInt8((21 + 50 * c + 3 * y + x) % 256))
         }
         let test = try Dataset.cifar10(directory: folder.path, split: .test)
         #expect(test.labels == [0, 1, 2])
@@ -44,15 +44,16 @@ import Testing
         try writeBatches(folder)
         let gray = try Dataset.cifar10(directory: folder.path, split: .test, grayscale: true)
         #expect(gray.imageShape.channels == 1)
-        // Record 1 (label 1), pixel (2, 4): R, G, B = 7 + 6 + 4 + (0, 50, 100) → luma by ITU-R 601.
+        // Record 1 (label 1), pixel (2, 4): R, G, B = 7 + 6 + 4 + (0, 50, 100) → luma by ITU-R 601
+        // (57.75), rounded to a byte.
         let (r, g, b) = (17.0, 67.0, 117.0)
-        let luma = (0.299 * r + 0.587 * g + 0.114 * b) / 255
-        #expect(abs(Double(gray.images[1024 + 2 * 32 + 4]) - luma) < 1e-6)
+        let luma = (0.299 * r + 0.587 * g + 0.114 * b).rounded()
+        #expect(Double(gray.pixels[1024 + 2 * 32 + 4]) == luma)
 
         let small = try Dataset.cifar10(directory: folder.path, split: .test, grayscale: true,
                                         resize: ImageSize(height: 28, width: 28))
         #expect(small.imageShape == ImageShape(height: 28, width: 28, channels: 1))
-        #expect(small.images.count == 3 * 28 * 28)
+        #expect(small.pixels.count == 3 * 28 * 28)
     }
 
     @Test func truncatedBatch() throws {
@@ -99,5 +100,18 @@ import Testing
         let error = fileError { try CIFAR10.extractArchive(partial, into: folder.file("other")) }
         #expect(error?.path == partial)
         #expect(error?.message.contains("test_batch.bin") == true)
+    }
+
+    /// A damaged test batch: a dataset or an error naming the file.
+    @Test func damagedBatchFailsNamingTheFile() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        try writeBatches(folder)
+        let batch = (0..<3).flatMap { cifarRecord(label: UInt8($0)) }
+        let path = folder.file("test_batch.bin")
+        for (k, damaged) in damagedCopies(of: batch, count: 200, seed: 3).enumerated() {
+            try folder.write(damaged, to: "test_batch.bin")
+            expectDatasetOrNamedError([path], "batch \(k)") { try Dataset.cifar10(directory: folder.path, split: .test) }
+        }
     }
 }

@@ -84,9 +84,9 @@ import Testing
         let content: [UInt8] = Array("labels".utf8)
         let compressed = try Gzip.compress(content)
         var entry = CatalogEntry(name: "tiny", summary: "", format: .idx, classNames: ["0"], downloads: [
-            CatalogFile(name: "t10k-labels-idx1-ubyte.gz", urls: [], sha256: SHA256.hash(compressed)),
+            CatalogFile(name: "t10k-labels-idx1-ubyte.gz", urls: [], sha256: SHA256Sum.hex(compressed)),
             CatalogFile(name: "train-labels-idx1-ubyte.gz", urls: [], sha256: String(repeating: "0", count: 64),
-                        contentSHA256: SHA256.hash(content)),
+                        contentSHA256: SHA256Sum.hex(content)),
             CatalogFile(name: "t10k-images-idx3-ubyte.gz", urls: [], sha256: String(repeating: "1", count: 64)),
             CatalogFile(name: "train-images-idx3-ubyte.gz", urls: [], sha256: String(repeating: "2", count: 64)),
         ])
@@ -96,7 +96,7 @@ import Testing
         let checks = try DatasetCatalog(dataDirectory: folder.path, entries: [entry]).verify("tiny")
         #expect(checks.map(\.status) == [
             .verified, .contentVerified,
-            .mismatch(expected: String(repeating: "1", count: 64), found: SHA256.hash([1, 2, 3])), .missing,
+            .mismatch(expected: String(repeating: "1", count: 64), found: SHA256Sum.hex([1, 2, 3])), .missing,
         ])
         #expect(checks[1].path == folder.file("tiny/train-labels-idx1-ubyte"))
         entry.downloads.removeAll()

@@ -32,7 +32,7 @@ import Testing
         defer { tearDown(setup) }
         try setup.served.write(payload, to: "file.bin")
         let destination = setup.target.file("data/file.bin")
-        try await downloader.download(setup.server.base + "/file.bin", to: destination, sha256: SHA256.hash(payload))
+        try await downloader.download(setup.server.base + "/file.bin", to: destination, sha256: SHA256Sum.hex(payload))
         #expect(try Data(contentsOf: URL(fileURLWithPath: destination)) == Data(payload))
         #expect(setup.target.contents() == ["data", "data/file.bin", "server.py"])
     }
@@ -57,7 +57,7 @@ import Testing
         defer { tearDown(setup) }
         let url = setup.server.base + "/drop/file.bin"
         let error = await fileError {
-            try await downloader.download(url, to: setup.target.file("file.bin"), sha256: SHA256.hash(payload))
+            try await downloader.download(url, to: setup.target.file("file.bin"), sha256: SHA256Sum.hex(payload))
         }
         #expect(error?.message.contains(url) == true)
         #expect(setup.target.contents() == ["server.py"])
@@ -68,7 +68,7 @@ import Testing
         defer { tearDown(setup) }
         let url = setup.server.base + "/absent.bin"
         let error = await fileError {
-            try await downloader.download(url, to: setup.target.file("absent.bin"), sha256: SHA256.hash(payload))
+            try await downloader.download(url, to: setup.target.file("absent.bin"), sha256: SHA256Sum.hex(payload))
         }
         #expect(error?.message.contains(url) == true)
         #expect(error?.message.contains("HTTP 404") == true)
@@ -91,7 +91,7 @@ import Testing
         let entry = CatalogEntry(name: "tiny-mnist", summary: "test", format: .idx, classNames: ["a", "b", "c"],
                                  downloads: files.map { name, bytes in
                                      CatalogFile(name: name, urls: [setup.server.base + "/drop/" + name, setup.server.base + "/mirror/" + name],
-                                                 sha256: SHA256.hash(bytes))
+                                                 sha256: SHA256Sum.hex(bytes))
                                  })
         let catalog = DatasetCatalog(dataDirectory: setup.target.file("data"), entries: [entry])
         let folder = try await catalog.fetch("tiny-mnist", downloader: downloader)
@@ -112,7 +112,7 @@ import Testing
         try setup.served.write(archive, to: "cifar-10-binary.tar.gz")
         var entry = try DatasetCatalog(dataDirectory: "/nowhere").entry(named: "cifar10")
         entry.downloads = [CatalogFile(name: "cifar-10-binary.tar.gz", urls: [setup.server.base + "/cifar-10-binary.tar.gz"],
-                                       sha256: SHA256.hash(archive))]
+                                       sha256: SHA256Sum.hex(archive))]
         let catalog = DatasetCatalog(dataDirectory: setup.target.file("data"), entries: [entry])
         try await catalog.fetch("cifar10", downloader: downloader)
         let test = try catalog.load("cifar10", split: .test, channels: .gray)

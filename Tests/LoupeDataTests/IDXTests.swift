@@ -23,8 +23,9 @@ import Testing
         #expect(dataset.imageShape == ImageShape(height: 2, width: 3, channels: 1))
         #expect(dataset.labels == [2, 0, 1])
         #expect(dataset.classNames == ["a", "b", "c"])
-        // byte / 255, exactly as Float division rounds it.
-        #expect(dataset.images == pixels.map { Float($0) / 255 })
+        #expect(dataset.pixels == pixels)
+        // A batch holds byte / 255, exactly as Float division rounds it.
+        #expect(dataset.batch(indices: [0, 1, 2]).images.scalars == pixels.map { Float($0) / 255 })
     }
 
     @Test func truncatedImages() throws {
@@ -104,13 +105,35 @@ import Testing
         #expect(test.imageShape == ImageShape(height: 28, width: 28, channels: 1))
         #expect(Array(test.labels.prefix(10)) == [9, 2, 1, 1, 6, 1, 4, 6, 5, 7])
         #expect(test.classCounts == [Int](repeating: 1000, count: 10))
-        let firstSum = test.images[0..<784].reduce(0.0) { $0 + Double($1) * 255 }
-        #expect(abs(firstSum - 33456) < 0.01)
+        let firstSum = test.pixels[0..<784].reduce(0) { $0 + Int($1) }
+        #expect(firstSum == 33456)
 
         let train = try Dataset.idx(images: folder + "/train-images-idx3-ubyte.gz", labels: folder + "/train-labels-idx1-ubyte.gz")
         #expect(train.count == 60_000)
         #expect(Array(train.labels.prefix(10)) == [9, 0, 0, 3, 0, 2, 7, 2, 5, 5])
         #expect(train.classCounts == [Int](repeating: 6000, count: 10))
-        #expect(test.images.allSatisfy { $0 >= 0 && $0 <= 1 })
+        #expect(test.batch(indices: Array(0..<test.count)).images.scalars.allSatisfy { $0 >= 0 && $0 <= 1 })
+    }
+
+    /// Damaged image and label files, raw and gzip: a dataset or an error naming the file.
+    @Test(arguments: [false, true])
+    func damagedFilesFailNamingTheFile(compressed: Bool) throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        var imageBytes = idxImages(count: 3, rows: 2, columns: 3, pixels: pixels)
+        var labelBytes = idxLabels(labels)
+        if compressed {
+            imageBytes = try Gzip.compress(imageBytes)
+            labelBytes = try Gzip.compress(labelBytes)
+        }
+        let images = try folder.write(imageBytes, to: "images"), labels = try folder.write(labelBytes, to: "labels")
+        for (k, damaged) in damagedCopies(of: imageBytes, count: 100, seed: 1).enumerated() {
+            let path = try folder.write(damaged, to: "damaged-images")
+            expectDatasetOrNamedError([path, labels], "images \(k)") { try Dataset.idx(images: path, labels: labels) }
+        }
+        for (k, damaged) in damagedCopies(of: labelBytes, count: 100, seed: 2).enumerated() {
+            let path = try folder.write(damaged, to: "damaged-labels")
+            expectDatasetOrNamedError([images, path], "labels \(k)") { try Dataset.idx(images: images, labels: path) }
+        }
     }
 }

@@ -27,8 +27,8 @@ import Testing
         #expect(dataset.labels == [0, 0, 1, 1, 2, 2])
         #expect(dataset.imageShape == ImageShape(height: 4, width: 4, channels: 1))
         // Class "2" was written with k = 1: its first image's pixels are 10 + i.
-        let expected: [Float] = (0..<16).map { Float(10 + $0) / 255 }
-        #expect(Array(dataset.images[32..<48]) == expected)
+        let expected: [UInt8] = (0..<16).map { UInt8(10 + $0) }
+        #expect(Array(dataset.pixels[32..<48]) == expected)
     }
 
     @Test func otherClassNamesSortAsStrings() throws {
@@ -48,18 +48,18 @@ import Testing
         let color = try Dataset.imageFolder(root: folder.path, split: .test)
         #expect(color.imageShape.channels == 3)
         // Alpha is dropped: both images hold the same colors.
-        #expect(Array(color.images[0..<12]) == rgb.map { Float($0) / 255 })
-        #expect(Array(color.images[12..<24]) == rgb.map { Float($0) / 255 })
+        #expect(Array(color.pixels[0..<12]) == rgb)
+        #expect(Array(color.pixels[12..<24]) == rgb)
 
         let gray = try Dataset.imageFolder(root: folder.path, split: .test, channels: .gray)
-        // ITU-R 601 luma of (200, 100, 50): 0.299·200 + 0.587·100 + 0.114·50 = 124.2.
-        #expect(abs(gray.images[0] * 255 - 124.2) < 1e-3)
-        #expect(abs(gray.images[3] - 1) < 1e-6)
+        // ITU-R 601 luma of (200, 100, 50): 0.299·200 + 0.587·100 + 0.114·50 = 124.2, rounded to 124.
+        #expect(gray.pixels[0] == 124)
+        #expect(gray.pixels[3] == 255)
 
         // Gray images widened to RGB copy the gray value to every channel.
         try writeFolder(folder, classes: ["x"])
         let widened = try Dataset.imageFolder(root: folder.path, split: .train, channels: .rgb)
-        #expect(Array(widened.images[0..<6]) == [0, 0, 0, 1, 1, 1].map { Float($0) / 255 })
+        #expect(Array(widened.pixels[0..<6]) == [0, 0, 0, 1, 1, 1])
     }
 
     @Test func imageOfAnotherSize() throws {
@@ -125,10 +125,23 @@ import Testing
         let lastFile = try FileManager.default.contentsOfDirectory(atPath: lastClass).filter { $0.hasSuffix(".png") }.sorted().last!
         let reference = try naiveGrayPNG(Array(try Data(contentsOf: URL(fileURLWithPath: lastClass + "/" + lastFile))))
         #expect(reference.width == 28 && reference.height == 28)
-        #expect(Array(test.images[(999 * 784)...]) == reference.pixels.map { Float($0) / 255 })
+        #expect(Array(test.pixels[(999 * 784)...]) == reference.pixels)
 
         let train = try Dataset.imageFolder(root: folder, split: .train)
         #expect(train.count == 10_000)
         #expect(train.classCounts == [Int](repeating: 1000, count: 10))
+    }
+
+    /// A damaged PNG among good ones: a dataset or an error naming that file.
+    @Test func damagedPNGFailsNamingTheFile() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        try writeFolder(folder, classes: ["0", "1"])
+        let good = try grayPNG(seed: 3)
+        let path = folder.file("Train/1/1.png")
+        for (k, damaged) in damagedCopies(of: good, count: 200, seed: 4).enumerated() {
+            try folder.write(damaged, to: "Train/1/1.png")
+            expectDatasetOrNamedError([path], "PNG \(k)") { try Dataset.imageFolder(root: folder.path, split: .train) }
+        }
     }
 }

@@ -265,3 +265,35 @@ final class LocalHTTPServer: @unchecked Sendable {
         }
     }
 }
+
+/// Damaged copies of `bytes` for fuzzing a reader, drawn from a seeded generator so that every
+/// run tries the same ones: half cut short at a random length, half with 1 to 4 bytes set to
+/// random values.
+func damagedCopies(of bytes: [UInt8], count: Int, seed: UInt64) -> [[UInt8]] {
+    var generator = RandomGenerator(seed: seed)
+    return (0..<count).map { k in
+        var copy = bytes
+        if k % 2 == 0 {
+            copy.removeSubrange(generator.nextInt(below: bytes.count)...)
+        } else {
+            for _ in 0...generator.nextInt(below: 4) {
+                copy[generator.nextInt(below: bytes.count)] = UInt8(generator.nextInt(below: 256))
+            }
+        }
+        return copy
+    }
+}
+
+/// Runs `read` on a damaged input: it must return a dataset (a damaged byte can still make a
+/// valid file) or throw a `LoupeError.file` naming one of `paths`; anything else is an issue.
+func expectDatasetOrNamedError(_ paths: Set<String>, _ what: String,
+                               sourceLocation: SourceLocation = #_sourceLocation, _ read: () throws -> Dataset) {
+    do {
+        let dataset = try read()
+        #expect(dataset.pixels.count == dataset.count * dataset.imageShape.scalarCount, sourceLocation: sourceLocation)
+    } catch let LoupeError.file(path, _) {
+        #expect(paths.contains(path), "\(what): the error names \(path)", sourceLocation: sourceLocation)
+    } catch {
+        Issue.record("\(what): expected LoupeError.file, got \(error)", sourceLocation: sourceLocation)
+    }
+}
