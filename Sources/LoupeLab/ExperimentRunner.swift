@@ -58,9 +58,10 @@ public final class ExperimentRunner: Sendable {
         let experimentName = experiment.name
         let datasets = loaded
         for _ in 0..<jobs {
-            group.enter()
-            let thread = Thread { [self] in
-                defer { group.leave() }
+            // On dispatch's own workers: trials on threads that exit (Foundation `Thread`) made
+            // libdispatch free a continuation twice (AddressSanitizer, in the nested
+            // concurrentPerform of the kernels), the heap corruption seen in test runs.
+            DispatchQueue.global().async(group: group) { [self] in
                 flushDenormals()
                 while stopRequest?.isRequested != true, let index = next.take(below: experiment.trials.count) {
                     let trial = experiment.trials[index]
@@ -68,8 +69,6 @@ public final class ExperimentRunner: Sendable {
                     results.set(index, runOne(trial, data: datasets["\(trial.config.data)"]!, sinks: [console, runIndex]))
                 }
             }
-            thread.stackSize = 8 << 20
-            thread.start()
         }
         group.wait()
         let summaries = results.all()
