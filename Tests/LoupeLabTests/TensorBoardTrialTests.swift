@@ -42,6 +42,32 @@ let tensorBoardExperiment = smallExperiment
     .replacingOccurrences(of: "probes:", with: "tensorboard: {histogram_every: 10, activations: [conv1]}\nprobes:")
 
 @Suite(.serialized) struct TensorBoardTrialTests {
+    @Test func badTensorBoardSettingsNameTheirKey() throws {
+        func error(_ replacement: String) -> String {
+            let text = tensorBoardExperiment.replacingOccurrences(of: "tensorboard: {histogram_every: 10, activations: [conv1]}", with: replacement)
+            do { _ = try Experiment.parse(text: text, path: "small.yaml") } catch { return "\(error)" }
+            return "no error"
+        }
+        #expect(error("tensorboard: {histogram_every: -1}").contains("tensorboard.histogram_every: must be at least 0, got -1"))
+        #expect(error("tensorboard: {histogram_evry: 5}").contains("did you mean 'tensorboard.histogram_every'?"))
+        #expect(error("tensorboard: {activations: conv1}").contains("tensorboard.activations: must be a list"))
+    }
+
+    @Test func anUnknownActivationLayerFailsTheTrialAtOnceNamingTheKey() throws {
+        guard let root = testDataRoot() else { return }
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let text = tensorBoardExperiment.replacingOccurrences(of: "activations: [conv1]}", with: "activations: [conv9]}")
+        let trial = try TensorBoardTrial(text, folder: folder, root: root)
+        do {
+            _ = try trial.runner().run(resume: false)
+            Issue.record("the trial ran")
+        } catch let error as LoupeError {
+            #expect("\(error)".hasPrefix("tensorboard.activations: 'conv9' is not a layer of the model (known: conv1, "), "\(error)")
+        }
+        #expect(try MetricRow.read(trial.layout.metrics).map(\.step) == [0], "it fails after the first step")
+    }
+
     @Test func theWriterDoesNotChangeTrainingNumbers() throws {
         guard let root = testDataRoot() else { return }
         let with = try temporaryFolder(), without = try temporaryFolder()
