@@ -20,11 +20,11 @@ struct TensorBoardTrial {
 
     let hparams: HParamsExperiment
 
-    func runner(withTensorBoard: Bool = true) -> TrialRunner {
+    func runner(withTensorBoard: Bool = true, hooks more: [any TrainerHook] = []) -> TrialRunner {
         guard withTensorBoard else { return TrialRunner(trial: trial, layout: layout, data: data) }
         let log = TensorBoardLog(layout: layout, hparams: hparams, warn: { Issue.record("\($0)") })
         return TrialRunner(trial: trial, layout: layout, data: data, sinks: [TensorBoardSink(log: log)],
-                           hooks: [TensorBoardHook(log: log, config: trial.config.tensorboard, test: data.test)])
+                           hooks: [TensorBoardHook(log: log, config: trial.config.tensorboard, test: data.test)] + more)
     }
 
     /// Every event of the trial's folder, file by file.
@@ -41,7 +41,33 @@ let tensorBoardExperiment = smallExperiment
     .replacingOccurrences(of: "checkpoint_every: 10", with: "checkpoint_every: 10, eval_every: 10")
     .replacingOccurrences(of: "probes:", with: "tensorboard: {histogram_every: 10, activations: [conv1]}\nprobes:")
 
+/// Reads the trial's event file from disk after each evaluation and checkpoint, as TensorBoard would.
+private final class DiskReader: TrainerHook {
+    var seen: [String] = []
+    func look(_ trainer: TrainerContext, for tag: String, at step: Int) throws {
+        let events = try TensorBoardLog.eventFiles(in: trainer.layout.root).flatMap { url in
+            try EventFileReader(url: url).records.map { try EventSummary(record: $0, path: url.path) }
+        }
+        if events.contains(where: { $0.step == step && ($0.tags.contains(tag) || (tag == "mark" && $0.checkpointStep == step)) }) {
+            seen.append("\(tag)@\(step)")
+        }
+    }
+    func afterEvaluation(_ trainer: TrainerContext, _ evaluation: EvaluationRow) throws {
+        try look(trainer, for: "test_accuracy", at: evaluation.step)
+    }
+    func afterCheckpoint(_ trainer: TrainerContext, at url: URL) throws { try look(trainer, for: "mark", at: trainer.state.step) }
+}
+
 @Suite(.serialized) struct TensorBoardTrialTests {
+    @Test func eachEvaluationAndCheckpointIsOnDiskWhenItsHookRuns() throws {
+        guard let root = testDataRoot() else { return }
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let trial = try TensorBoardTrial(tensorBoardExperiment, folder: folder, root: root), reader = DiskReader()
+        _ = try trial.runner(hooks: [reader]).run(resume: false)
+        #expect(reader.seen == ["test_accuracy@10", "mark@10", "test_accuracy@20", "mark@20"])
+    }
+
     @Test func badTensorBoardSettingsNameTheirKey() throws {
         func error(_ replacement: String) -> String {
             let text = tensorBoardExperiment.replacingOccurrences(of: "tensorboard: {histogram_every: 10, activations: [conv1]}", with: replacement)

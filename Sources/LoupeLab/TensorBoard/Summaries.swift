@@ -132,14 +132,14 @@ struct Histogram: Equatable {
             self.init(min: lower, max: upper, count: Double(n), sum: s, sumOfSquares: q, bucketLimits: [upper], bucketCounts: [Double(n)])
             return
         }
-        let width = (upper - lower) / Double(bucketCount)
+        let width = (upper - lower) / Double(bucketCount), perWidth = 1 / width
+        let last = bucketCount - 1, allFinite = n == values.count
         var counts = [Double](repeating: 0, count: bucketCount)
         counts.withUnsafeMutableBufferPointer { counts in
-            for v in values where v.isFinite {
+            for v in values where allFinite || v.isFinite {
                 // (limit[i-1], limit[i]]: a value on a limit belongs to the bucket below it.
-                let position = (Double(v) - lower) / width
-                let index = Swift.min(bucketCount - 1, Swift.max(0, Int(position.rounded(.up)) - 1))
-                counts[index] += 1
+                let index = Int(((Double(v) - lower) * perWidth).rounded(.up)) &- 1
+                counts[index < 0 ? 0 : (index > last ? last : index)] += 1
             }
         }
         var limits = (1...bucketCount).map { lower + Double($0) * width }

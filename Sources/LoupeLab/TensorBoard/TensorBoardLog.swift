@@ -5,8 +5,8 @@ import LoupeCore
 /// and `TensorBoardHook` (histograms, images, checkpoint marks). Each session of a trial writes
 /// a new file, `events.out.tfevents.<seconds>.<host>.<pid>.<n>`, in the trial's folder.
 ///
-/// Flushing: after each evaluation, each checkpoint and the trial's end, and whenever a record
-/// is added two seconds or more after the last flush, so TensorBoard follows a live run. Records
+/// Flushing: after each evaluation, each checkpoint and the trial's end, and after any step or
+/// record two seconds or more after the last flush, so TensorBoard follows a live run. Records
 /// reach the file whole (`EventFileWriter`).
 ///
 /// Resuming (`--resume` from the checkpoint at step c): the rows logged after that checkpoint
@@ -70,7 +70,7 @@ public final class TensorBoardLog {
     func write(step: Int, _ values: [SummaryValue], flush: Bool = false) {
         guard let writer, !values.isEmpty else { return }
         writer.append(TensorBoardEvent.summary(wallTime: Date().timeIntervalSince1970, step: step, values))
-        if flush || ContinuousClock.now - lastFlush >= Self.flushInterval { self.flush() }
+        if flush { self.flush() } else { flushIfDue() }
     }
 
     /// Marks that the checkpoint at `step` was written (see the type's comment), and flushes.
@@ -78,6 +78,12 @@ public final class TensorBoardLog {
         guard let writer else { return }
         writer.append(TensorBoardEvent.checkpoint(wallTime: Date().timeIntervalSince1970, step: step, path: layout.checkpoint.lastPathComponent))
         flush()
+    }
+
+    /// Flushes when records have waited two seconds or more (called after every step, so a
+    /// long interval between logged rows still reaches TensorBoard within seconds).
+    func flushIfDue() {
+        if ContinuousClock.now - lastFlush >= Self.flushInterval { flush() }
     }
 
     func flush() {

@@ -15,6 +15,8 @@ public final class TensorBoardSink: MetricSink {
         log.open(trial, at: step, history: history)
     }
 
+    public func trialStepped(_ trial: Trial, step: Int, loss: Float) { log.flushIfDue() }
+
     public func trialLogged(_ trial: Trial, _ row: MetricRow) {
         log.write(step: row.step, Self.values(of: row))
     }
