@@ -49,6 +49,8 @@ public final class ExperimentRunner: Sendable {
         try FileManager.default.createDirectory(at: layout.trialsFolder, withIntermediateDirectories: true)
         try writeAtomically(Data(experiment.text.utf8), to: layout.experimentFile)
         let store = try RunStore(url: layout.store)
+        let hparams = HParamsExperiment(experiment)
+        try hparams.writeSummary(in: layout.root)
 
         console.experimentStarted(trials: experiment.trials.count, jobs: jobs)
         if jobs > 1 { console.say("Running \(experiment.trials.count) trials, \(jobs) at a time") }
@@ -65,8 +67,12 @@ public final class ExperimentRunner: Sendable {
                 flushDenormals()
                 while stopRequest?.isRequested != true, let index = next.take(below: experiment.trials.count) {
                     let trial = experiment.trials[index]
-                    let runIndex = RunIndexSink(store: store, experiment: experimentName) { [console] in console.say($0) }
-                    results.set(index, runOne(trial, data: datasets["\(trial.config.data)"]!, sinks: [console, runIndex]))
+                    let warn: (String) -> Void = { [console] in console.say($0) }
+                    let runIndex = RunIndexSink(store: store, experiment: experimentName, warn: warn)
+                    let data = datasets["\(trial.config.data)"]!
+                    let events = TensorBoardLog(layout: layout.trial(trial.id), hparams: hparams, warn: warn)
+                    let hook = TensorBoardHook(log: events, config: trial.config.tensorboard, test: data.test)
+                    results.set(index, runOne(trial, data: data, sinks: [console, runIndex, TensorBoardSink(log: events)], hooks: [hook]))
                 }
             }
         }
@@ -78,10 +84,11 @@ public final class ExperimentRunner: Sendable {
         return summaries
     }
 
-    func runOne(_ trial: Trial, data: TrialData, sinks: [any MetricSink]) -> TrialSummary {
+    func runOne(_ trial: Trial, data: TrialData, sinks: [any MetricSink], hooks: [any TrainerHook]) -> TrialSummary {
         let trialLayout = layout.trial(trial.id)
         do {
-            return try TrialRunner(trial: trial, layout: trialLayout, data: data, sinks: sinks, kernels: kernels, stopRequest: stopRequest)
+            return try TrialRunner(trial: trial, layout: trialLayout, data: data, sinks: sinks, hooks: hooks, kernels: kernels,
+                                   stopRequest: stopRequest)
                 .run(resume: resume)
         } catch {
             let summary = TrialSummary(id: trial.id, status: .failed, steps: 0, seconds: 0, parameters: 0,

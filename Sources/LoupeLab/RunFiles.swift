@@ -5,12 +5,14 @@ import LoupeCore
 ///
 ///     DIR/experiment.yaml              the experiment file as given (settings before sweep expansion)
 ///     DIR/runs.sqlite                  the run store (index of trials and their metrics)
+///     DIR/events.out.tfevents.*        TensorBoard: the HParams experiment (swept settings, metrics)
 ///     DIR/trials/<id>/config.yaml      the trial's resolved settings
 ///     DIR/trials/<id>/metrics.csv      step,loss,accuracy,learning_rate,seconds (one row every log_every steps)
 ///     DIR/trials/<id>/evaluations.csv  step,test_accuracy (every eval_every steps)
 ///     DIR/trials/<id>/summary.json     `TrialSummary`
 ///     DIR/trials/<id>/weights.safetensors   final weights (`conv1.weight` HWIO, dense [in, out])
 ///     DIR/trials/<id>/checkpoint.safetensors   the latest `TrialState`, while the trial runs
+///     DIR/trials/<id>/events.out.tfevents.*     TensorBoard events: scalars, HParams session, histograms, filters
 ///     DIR/report.html, DIR/report.md, DIR/report/   written by `loupe report DIR`
 public struct ExperimentLayout: Sendable {
     public let root: URL

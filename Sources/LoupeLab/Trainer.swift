@@ -56,8 +56,9 @@ final class Trainer {
             let step = state.step
             let learningRate = config.optimizer.schedule.schedule(step)
             let batch = state.batcher.next()
+            let keep = hooks.contains { $0.wantsGradients(afterStep: step + 1) }
             let outcome = try state.trainStep(images: batch.images, labels: batch.labels, learningRate: learningRate,
-                                              clipNorm: config.optimizer.clipNorm)
+                                              clipNorm: config.optimizer.clipNorm, keepingGradients: keep)
             let loss: Float, accuracy: Double
             switch outcome {
             case let .updated(stepLoss, stepAccuracy):

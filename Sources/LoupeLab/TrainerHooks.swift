@@ -4,6 +4,8 @@ import Foundation
 /// checkpoints at chosen steps, histograms every N steps, projections at the end. Every method
 /// has an empty default. A hook that throws fails the trial, as the trainer's own errors do.
 public protocol TrainerHook: AnyObject {
+    /// Whether `afterStep` will read `trainer.state.lastGradients` once `steps` steps are done.
+    func wantsGradients(afterStep steps: Int) -> Bool
     /// After each step's update; `trainer.state.step` counts the steps done.
     func afterStep(_ trainer: TrainerContext) throws
     /// After an evaluation during training.
@@ -15,6 +17,7 @@ public protocol TrainerHook: AnyObject {
 }
 
 extension TrainerHook {
+    public func wantsGradients(afterStep steps: Int) -> Bool { false }
     public func afterStep(_ trainer: TrainerContext) throws {}
     public func afterEvaluation(_ trainer: TrainerContext, _ evaluation: EvaluationRow) throws {}
     public func afterCheckpoint(_ trainer: TrainerContext, at url: URL) throws {}

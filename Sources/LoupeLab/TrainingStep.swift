@@ -13,9 +13,13 @@ public enum StepOutcome: Equatable, Sendable {
 extension TrialState {
     /// One step on a minibatch: forward, the model's loss, backward; then, only if the loss and
     /// every gradient are finite, clipping by global norm (when `clipNorm` is set) and the
-    /// optimizer's update at `learningRate`. Does not advance `step`: the trainer counts.
+    /// optimizer's update at `learningRate`. Does not advance `step`: the trainer counts. With
+    /// `keepingGradients`, `lastGradients` holds this step's gradients (before clipping)
+    /// afterwards, for hooks; otherwise it is emptied, so the step's buffers can be reused.
     /// images: [N] + the model's sample shape  labels: [N]
-    public func trainStep(images: Tensor, labels: [Int32], learningRate: Float, clipNorm: Float? = nil) throws -> StepOutcome {
+    public func trainStep(images: Tensor, labels: [Int32], learningRate: Float, clipNorm: Float? = nil,
+                          keepingGradients: Bool = false) throws -> StepOutcome {
+        lastGradients = nil
         let model = self.model
         var logits: Tensor?
         let (loss, computed) = try valueAndGradient(of: model, parameters: model.parameters) { _ in
@@ -28,6 +32,7 @@ extension TrialState {
         if let index = computed.tensors.firstIndex(where: { !$0.isFinite }) {
             return .nonFinite(tensor: "gradient of \(computed.names[index])", loss: lossValue)
         }
+        if keepingGradients { lastGradients = computed }
         var gradients = computed
         if let clipNorm { try clipByGlobalNorm(&gradients, maxNorm: clipNorm) }
         optimizer.learningRate = learningRate

@@ -10,8 +10,9 @@ public struct TrialConfig: Sendable {
     public var train: TrainConfig
     public var optimizer: OptimizerConfig
     public var probes: ProbeConfig
+    public var tensorboard: TensorBoardConfig
 
-    static let topLevelKeys = ["name", "data", "model", "train", "optimizer", "probes", "sweep"]
+    static let topLevelKeys = ["name", "data", "model", "train", "optimizer", "probes", "tensorboard", "sweep"]
 
     public init(_ tree: ConfigNode) throws {
         let top = try ConfigReader(tree, path: "", allowed: Self.topLevelKeys)
@@ -23,6 +24,8 @@ public struct TrialConfig: Sendable {
         guard let optimizer = try top.reader("optimizer", allowed: OptimizerConfig.keys) else { throw top.fail("optimizer", "is missing: give optimizer.name and optimizer.lr") }
         self.optimizer = try OptimizerConfig(optimizer)
         self.probes = try ProbeConfig(try top.reader("probes", allowed: ProbeConfig.keys) ?? ConfigReader(.mapping([], tree.source), path: "probes", allowed: []))
+        self.tensorboard = try TensorBoardConfig(try top.reader("tensorboard", allowed: TensorBoardConfig.keys)
+            ?? ConfigReader(.mapping([], tree.source), path: "tensorboard", allowed: []), probes: probes)
     }
 }
 
@@ -274,5 +277,21 @@ public struct ProbeConfig: Sendable {
     init(_ r: ConfigReader) throws {
         activations = try r.stringList("activations") ?? []
         confusion = try r.bool("confusion", default: false)
+    }
+}
+
+/// `tensorboard:` — what the event files hold beyond the scalars, the HParams session and, at
+/// the end, the weights' histograms and the first layer's filters. `histogram_every: N` (default
+/// 0, off) adds, every N steps, histograms of the weights, of the step's gradients and of the
+/// activations at `activations` (layer names, default `probes.activations`; measured on the
+/// first 100 test examples in evaluation mode), and the first layer's filters as an image.
+public struct TensorBoardConfig: Sendable {
+    public var histogramEvery: Int
+    public var activations: [String]
+    static let keys = ["histogram_every", "activations"]
+
+    init(_ r: ConfigReader, probes: ProbeConfig) throws {
+        histogramEvery = try r.int("histogram_every", default: 0, minimum: 0)!
+        activations = try r.stringList("activations") ?? probes.activations
     }
 }

@@ -26,6 +26,9 @@ public final class TrialState {
     public var step: Int
     /// Training wall-clock seconds, summed over the sessions that ran the trial.
     public var seconds: Double
+    /// The last step's gradients when the trainer was asked to keep them (`TrainerHook.wantsGradients`);
+    /// not part of the checkpoint.
+    public internal(set) var lastGradients: Gradients?
 
     static let format = "loupe-trial-state/1"
 

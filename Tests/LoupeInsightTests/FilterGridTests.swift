@@ -1,6 +1,7 @@
 import LoupeCore
 import Testing
 @testable import LoupeInsight
+@testable import LoupeLab
 
 @Suite struct FilterGridTests {
     @Test func layoutIsAboutTwiceAsWideAsTall() {

@@ -1,5 +1,5 @@
 import Foundation
-import LoupeLab
+@testable import LoupeLab
 import Testing
 
 /// The `loupe` executable built beside the test bundle.
@@ -116,6 +116,13 @@ private let sweep = smallExperiment.replacingOccurrences(of: "steps: 30, batch_s
         process.waitUntilExit()
         #expect(sawCheckpoint)
         #expect(process.terminationReason == .uncaughtSignal, "the run finished before it could be killed")
+        // The kill leaves event files whose complete records all read (at most a last one cut short).
+        for id in try ExperimentLayout(root: interrupted).trialIDs() {
+            for url in TensorBoardLog.eventFiles(in: ExperimentLayout(root: interrupted).trial(id).root) {
+                let read = try EventFileReader(url: url)
+                #expect(read.records.allSatisfy { (try? EventSummary(record: $0, path: url.path)) != nil }, "\(url.path)")
+            }
+        }
 
         let (resumeStatus, resumeOutput) = try runLoupe(executable, ["run", file.path, "--out", interrupted.path, "--resume", "--quiet"], data: root)
         #expect(resumeStatus == 0, "\(resumeOutput)")
@@ -125,6 +132,15 @@ private let sweep = smallExperiment.replacingOccurrences(of: "steps: 30, batch_s
             let a = ExperimentLayout(root: straight).trial(id), b = ExperimentLayout(root: interrupted).trial(id)
             #expect(try Data(contentsOf: a.weights) == Data(contentsOf: b.weights), "\(id) weights differ after resuming")
             #expect(try MetricRow.read(a.metrics).map { [$0.loss, $0.accuracy] } == MetricRow.read(b.metrics).map { [$0.loss, $0.accuracy] })
+            // TensorBoard sees every step once, as in the uninterrupted run: one file, the same tags at the same steps.
+            func tagSteps(_ layout: TrialLayout) throws -> [[String]] {
+                try TensorBoardLog.eventFiles(in: layout.root).map { url in
+                    try EventFileReader(url: url).records.map { try EventSummary(record: $0, path: url.path) }
+                        .flatMap { event in event.tags.filter { !$0.hasPrefix("_hparams_/") }.map { "\($0)@\(event.step)" } }.sorted()
+                }
+            }
+            let (straightEvents, resumedEvents) = (try tagSteps(a), try tagSteps(b))
+            #expect(resumedEvents.count == 1 && resumedEvents == straightEvents, "\(id) events differ after resuming")
         }
     }
 

@@ -1,0 +1,158 @@
+import Foundation
+import LoupeCore
+import LoupeData
+import Testing
+@testable import LoupeLab
+
+/// One trial of the small experiment with TensorBoard's sink and hook, as `ExperimentRunner` makes them.
+struct TensorBoardTrial {
+    let trial: Trial
+    let layout: TrialLayout
+    let data: TrialData
+
+    init(_ text: String, folder: URL, root: String) throws {
+        let experiment = try Experiment.parse(text: text, path: "small.yaml")
+        trial = experiment.trials[0]
+        layout = ExperimentLayout(root: folder).trial(trial.id)
+        data = try TrialData.load(trial.config.data, catalog: DatasetCatalog(dataDirectory: root))
+        hparams = HParamsExperiment(experiment)
+    }
+
+    let hparams: HParamsExperiment
+
+    func runner(withTensorBoard: Bool = true, hooks more: [any TrainerHook] = []) -> TrialRunner {
+        guard withTensorBoard else { return TrialRunner(trial: trial, layout: layout, data: data) }
+        let log = TensorBoardLog(layout: layout, hparams: hparams, warn: { Issue.record("\($0)") })
+        return TrialRunner(trial: trial, layout: layout, data: data, sinks: [TensorBoardSink(log: log)],
+                           hooks: [TensorBoardHook(log: log, config: trial.config.tensorboard, test: data.test)] + more)
+    }
+
+    /// Every event of the trial's folder, file by file.
+    func events() throws -> [[EventSummary]] {
+        try TensorBoardLog.eventFiles(in: layout.root).map { url in
+            try EventFileReader(url: url).records.map { try EventSummary(record: $0, path: url.path) }
+        }
+    }
+}
+
+/// The small experiment (30 steps) with evaluations every 10 steps and histograms every 10.
+let tensorBoardExperiment = smallExperiment
+    .replacingOccurrences(of: "  optimizer.name: [adam, rmsprop]", with: "  optimizer.name: [adam]")
+    .replacingOccurrences(of: "checkpoint_every: 10", with: "checkpoint_every: 10, eval_every: 10")
+    .replacingOccurrences(of: "probes:", with: "tensorboard: {histogram_every: 10, activations: [conv1]}\nprobes:")
+
+/// Reads the trial's event file from disk after each evaluation and checkpoint, as TensorBoard would.
+private final class DiskReader: TrainerHook {
+    var seen: [String] = []
+    func look(_ trainer: TrainerContext, for tag: String, at step: Int) throws {
+        let events = try TensorBoardLog.eventFiles(in: trainer.layout.root).flatMap { url in
+            try EventFileReader(url: url).records.map { try EventSummary(record: $0, path: url.path) }
+        }
+        if events.contains(where: { $0.step == step && ($0.tags.contains(tag) || (tag == "mark" && $0.checkpointStep == step)) }) {
+            seen.append("\(tag)@\(step)")
+        }
+    }
+    func afterEvaluation(_ trainer: TrainerContext, _ evaluation: EvaluationRow) throws {
+        try look(trainer, for: "test_accuracy", at: evaluation.step)
+    }
+    func afterCheckpoint(_ trainer: TrainerContext, at url: URL) throws { try look(trainer, for: "mark", at: trainer.state.step) }
+}
+
+@Suite(.serialized) struct TensorBoardTrialTests {
+    @Test func eachEvaluationAndCheckpointIsOnDiskWhenItsHookRuns() throws {
+        guard let root = testDataRoot() else { return }
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let trial = try TensorBoardTrial(tensorBoardExperiment, folder: folder, root: root), reader = DiskReader()
+        _ = try trial.runner(hooks: [reader]).run(resume: false)
+        #expect(reader.seen == ["test_accuracy@10", "mark@10", "test_accuracy@20", "mark@20"])
+    }
+
+    @Test func badTensorBoardSettingsNameTheirKey() throws {
+        func error(_ replacement: String) -> String {
+            let text = tensorBoardExperiment.replacingOccurrences(of: "tensorboard: {histogram_every: 10, activations: [conv1]}", with: replacement)
+            do { _ = try Experiment.parse(text: text, path: "small.yaml") } catch { return "\(error)" }
+            return "no error"
+        }
+        #expect(error("tensorboard: {histogram_every: -1}").contains("tensorboard.histogram_every: must be at least 0, got -1"))
+        #expect(error("tensorboard: {histogram_evry: 5}").contains("did you mean 'tensorboard.histogram_every'?"))
+        #expect(error("tensorboard: {activations: conv1}").contains("tensorboard.activations: must be a list"))
+    }
+
+    @Test func anUnknownActivationLayerFailsTheTrialAtOnceNamingTheKey() throws {
+        guard let root = testDataRoot() else { return }
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let text = tensorBoardExperiment.replacingOccurrences(of: "activations: [conv1]}", with: "activations: [conv9]}")
+        let trial = try TensorBoardTrial(text, folder: folder, root: root)
+        do {
+            _ = try trial.runner().run(resume: false)
+            Issue.record("the trial ran")
+        } catch let error as LoupeError {
+            #expect("\(error)".hasPrefix("tensorboard.activations: 'conv9' is not a layer of the model (known: conv1, "), "\(error)")
+        }
+        #expect(try MetricRow.read(trial.layout.metrics).map(\.step) == [0], "it fails after the first step")
+    }
+
+    @Test func theWriterDoesNotChangeTrainingNumbers() throws {
+        guard let root = testDataRoot() else { return }
+        let with = try temporaryFolder(), without = try temporaryFolder()
+        defer { for f in [with, without] { try? FileManager.default.removeItem(at: f) } }
+        let a = try TensorBoardTrial(tensorBoardExperiment, folder: with, root: root)
+        let b = try TensorBoardTrial(tensorBoardExperiment, folder: without, root: root)
+        let policy = KernelPolicy.current
+        _ = try policy.run { try a.runner().run(resume: false) }
+        _ = try policy.run { try b.runner(withTensorBoard: false).run(resume: false) }
+        #expect(try Data(contentsOf: a.layout.weights) == Data(contentsOf: b.layout.weights))
+        #expect(try MetricRow.read(a.layout.metrics).map(\.loss) == MetricRow.read(b.layout.metrics).map(\.loss))
+        #expect(TensorBoardLog.eventFiles(in: b.layout.root).isEmpty)
+        // One file, starting with the file version; every weight, gradient and activation
+        // histogram at steps 10, 20 and 30, the filters image with them.
+        let events = try a.events()
+        #expect(events.count == 1)
+        #expect(events[0].first?.fileVersion == "brain.Event:2")
+        let tagSteps = events[0].flatMap { event in event.tags.map { "\($0)@\(event.step)" } }
+        for step in [10, 20, 30] {
+            for tag in ["conv1.weight", "fc2.bias", "gradients/conv1.weight", "activations/conv1", "filters/conv1.weight"] {
+                #expect(tagSteps.filter { $0 == "\(tag)@\(step)" }.count == 1, "\(tag) at \(step)")
+            }
+        }
+        #expect(Set(tagSteps).count == tagSteps.count, "no tag twice at one step")
+    }
+
+    /// Killed after step 25 (rows up to 20 and the evaluation at 20 written, the checkpoint at
+    /// 20, then the row of step 20 again after it), then resumed: every step once, in one file.
+    @Test(arguments: [true, false]) func resumingWritesEveryStepOnce(keepMarks: Bool) throws {
+        guard let root = testDataRoot() else { return }
+        let folder = try temporaryFolder(), reference = try temporaryFolder()
+        defer { for f in [folder, reference] { try? FileManager.default.removeItem(at: f) } }
+        let trial = try TensorBoardTrial(tensorBoardExperiment, folder: folder, root: root)
+        _ = try trial.runner().run(resume: false, stoppingAt: 25)
+        if !keepMarks {
+            // As a writer killed between the checkpoint and its mark, or files from before marks, leave it.
+            let url = TensorBoardLog.eventFiles(in: trial.layout.root)[0]
+            let records = try EventFileReader(url: url).records.filter { try EventSummary(record: $0, path: "").checkpointStep == nil }
+            try Data(records.flatMap(EventFileWriter.frame)).write(to: url)
+        }
+        let stopped = try trial.events()
+        #expect(stopped.count == 1 && stopped[0].contains { $0.tags.contains("loss") && $0.step == 20 })
+        _ = try trial.runner().run(resume: true)
+        let resumed = try trial.events()
+        #expect(resumed.count == 1, "the earlier session's file is replaced")
+
+        let whole = try TensorBoardTrial(tensorBoardExperiment, folder: reference, root: root)
+        _ = try whole.runner().run(resume: false)
+        func tagSteps(_ events: [EventSummary], histograms: Bool) -> [String] {
+            events.flatMap { event in
+                event.tags.filter { histograms || ["loss", "accuracy", "learning_rate", "test_accuracy"].contains($0) }.map { "\($0)@\(event.step)" }
+            }.sorted()
+        }
+        // Scalars: exactly as an uninterrupted run, each once. With the marks, histograms too;
+        // without, the histograms between the last mark and the checkpoint are not rewritten.
+        #expect(tagSteps(resumed[0], histograms: false) == tagSteps(try whole.events()[0], histograms: false))
+        if keepMarks { #expect(tagSteps(resumed[0], histograms: true) == tagSteps(try whole.events()[0], histograms: true)) }
+        let all = tagSteps(resumed[0], histograms: true)
+        #expect(Set(all).count == all.count)
+        #expect(resumed[0].filter { $0.tags.contains("_hparams_/session_start_info") }.count == 1)
+    }
+}
