@@ -7,11 +7,9 @@ import LoupeNN
 /// resident memory is its own.
 enum Workload {
     /// The framework-comparison workloads, run by default.
-    static let comparisons = ["cnn-b50", "cnn-infer-1000"]
+    static let comparisons = ["cnn-b50", "cnn-infer-1000", "rnn128-b128", "lstm128-b128", "gru128-b128", "lstm512-b128"]
     /// Every workload; the data-loading ones run only when asked for (they need the datasets).
     static let names = comparisons + ["load-cifar10-gray28", "load-fashion-mnist"]
-    /// Comparison workloads the Python references run that wait for Loupe's recurrent layers.
-    static let pending = ["rnn128-b128", "lstm128-b128", "gru128-b128", "lstm512-b128"]
 
     /// Times one workload and prints its line.
     static func run(_ name: String, repeats: Int, json: Bool) throws {
@@ -19,6 +17,10 @@ enum Workload {
         switch name {
         case "cnn-b50": milliseconds = try cnnTrainingStep(repeats: repeats)
         case "cnn-infer-1000": milliseconds = try cnnInference(repeats: repeats)
+        case "rnn128-b128": milliseconds = try recurrentTrainingStep(name, cell: "rnn", units: 128, repeats: repeats)
+        case "lstm128-b128": milliseconds = try recurrentTrainingStep(name, cell: "lstm", units: 128, repeats: repeats)
+        case "gru128-b128": milliseconds = try recurrentTrainingStep(name, cell: "gru", units: 128, repeats: repeats)
+        case "lstm512-b128": milliseconds = try recurrentTrainingStep(name, cell: "lstm", units: 512, repeats: repeats)
         case "load-cifar10-gray28": milliseconds = try load("cifar10-gray28", repeats: min(repeats, 5))
         case "load-fashion-mnist": milliseconds = try load("fashion-mnist", repeats: min(repeats, 5))
         default: throw LoupeError.invalidArgument(name: "--workloads", message: "unknown workload \(name)")
@@ -63,6 +65,34 @@ enum Workload {
             }
             guard grads.tensors.allSatisfy(\.isFinite) else {
                 throw LoupeError.invalidArgument(name: "cnn-b50", message: "a gradient is not finite")
+            }
+            try optimizer.update(parameters, along: grads)
+        }
+    }
+
+    /// One recurrent layer over 28 steps of 28 features (an image read row by row), batch 128, its
+    /// last state into a dense layer to 10 classes, one Adam step (as benchmarks/*_reference.py).
+    /// The GRU is PyTorch's and Keras' (reset after the product), as the references run it.
+    static func recurrentTrainingStep(_ name: String, cell: String, units: Int, repeats: Int) throws -> Double {
+        var g = RandomGenerator(seed: 0)
+        let layer: any Layer
+        switch cell {
+        case "rnn": layer = SimpleRNN(inputSize: 28, units: units, generator: &g)
+        case "lstm": layer = LSTM(inputSize: 28, units: units, generator: &g)
+        default: layer = GRU(inputSize: 28, units: units, variant: .pytorch, generator: &g)
+        }
+        let model = try Sequential([("recurrent", layer), ("out", Dense(inputSize: units, outputSize: 10, generator: &g))])
+        let parameters = model.parameters
+        let optimizer = Adam(learningRate: 1e-3)
+        var data = RandomGenerator(seed: 1)
+        let inputs = Tensor.randomUniform([128, 28, 28], generator: &data)
+        let labels = (0..<128).map { _ in Int32(data.nextInt(below: 10)) }
+        return try medianMilliseconds(repeats) {
+            let (_, grads) = try valueAndGradient(of: model, parameters: parameters) { m in
+                try softmaxCrossEntropy(logits: m(inputs), labels: labels)
+            }
+            guard grads.tensors.allSatisfy(\.isFinite) else {
+                throw LoupeError.invalidArgument(name: name, message: "a gradient is not finite")
             }
             try optimizer.update(parameters, along: grads)
         }

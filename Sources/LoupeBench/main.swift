@@ -38,10 +38,6 @@ struct Options {
                     throw LoupeError.invalidArgument(name: "--workloads", message: "needs a comma-separated list: \(Workload.names.joined(separator: ", "))")
                 }
                 let names = list.split(separator: ",").map(String.init)
-                if let pending = names.first(where: { Workload.pending.contains($0) }) {
-                    throw LoupeError.invalidArgument(
-                        name: "--workloads", message: "\(pending) needs Loupe's recurrent layers, which do not exist yet (benchmarks/pytorch_reference.py and tensorflow_reference.py already run it)")
-                }
                 if let unknown = names.first(where: { !Workload.names.contains($0) }) {
                     throw LoupeError.invalidArgument(name: "--workloads", message: "unknown workload \(unknown); known: \(Workload.names.joined(separator: ", "))")
                 }

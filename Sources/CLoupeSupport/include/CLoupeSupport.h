@@ -98,4 +98,41 @@ int loupe_gemm_short_rows(int m, int n, int k, const float *a, const float *b, f
 int loupe_gemm_short_inner(int m, int n, int k, const float *a, const float *b, float *c, int accumulate,
                            int rowStart, int rowEnd);
 
+/// Recurrent cells (RecurrentCells.c): the elementwise part of one time step for `rows` examples
+/// of H units. Per-unit arrays are [rows][H]; gate arrays [rows][G·H], gate g in columns
+/// g·H ..< (g+1)·H; all contiguous. AVX-512 when the CPU has it, the same code on the baseline
+/// otherwise.
+///
+/// LSTM, gates (i, f, g, o): `gates` holds the pre-activations (input and recurrent products and
+/// bias) and receives i = σ, f = σ(· + forgetBias), g = tanh, o = σ; c = f·cPrev + i·g,
+/// tanhC = tanh(c), h = o·tanhC.
+void loupe_lstm_forward(int rows, int H, float *gates, const float *cPrev, float *c, float *tanhC, float *h,
+                        float forgetBias);
+/// From the activations, cPrev, tanh(c), the step's dh and dc (the cell gradient from the step
+/// after, zeros at the last): `gates` receives the pre-activation gradients, `dc` the gradient of cPrev.
+void loupe_lstm_backward(int rows, int H, float *gates, const float *cPrev, const float *tanhC, const float *dh,
+                         float *dc);
+/// tanh RNN: h = tanh(z); dz = dh·(1 − h²).
+void loupe_rnn_forward(int rows, int H, const float *z, float *h);
+void loupe_rnn_backward(int rows, int H, const float *h, const float *dh, float *dz);
+/// GRU with the reset gate after the recurrent product (PyTorch, Keras `reset_after`), gates
+/// (r, z, n): `gates` holds x·Wx + bx, `recurrent` h·Wh + bh; r = σ(xr + hr), z = σ(xz + hz),
+/// n = tanh(xn + r·hn), h = (1 − z)·n + z·hPrev; `gates` receives (r, z, n).
+void loupe_gru_forward(int rows, int H, float *gates, const float *recurrent, const float *hPrev, float *h);
+/// `gates` receives the gradients of the input-side pre-activations, `recurrent` those of the
+/// recurrent products (h·Wh + bh), `dhPrev` dh·z (the product with Whᵀ is added by the caller).
+void loupe_gru_backward(int rows, int H, float *gates, float *recurrent, const float *hPrev, const float *dh,
+                        float *dhPrev);
+/// GRU as TensorFlow 1.x's GRUCell (reset before the product), gates (r, u, c), in two halves
+/// around the candidate's product: r = σ, u = σ of columns 0 ..< 2H, rh = r·hPrev; then
+/// c = tanh(column block 2, with rh·Whc added), h = u·hPrev + (1 − u)·c.
+void loupe_gru_tf1_gates(int rows, int H, float *gates, const float *hPrev, float *rh);
+void loupe_gru_tf1_candidate(int rows, int H, float *gates, const float *hPrev, float *h);
+/// Backward halves: first the u and c pre-activation gradients (dhPrev = dh·u); the caller forms
+/// dRH = dc·Whcᵀ; then the r gradient, with dhPrev += dRH·r.
+void loupe_gru_tf1_backward_candidate(int rows, int H, float *gates, const float *hPrev, const float *dh,
+                                      float *dhPrev);
+void loupe_gru_tf1_backward_reset(int rows, int H, float *gates, const float *hPrev, const float *dRH,
+                                  float *dhPrev);
+
 #endif

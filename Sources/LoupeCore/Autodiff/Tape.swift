@@ -116,7 +116,7 @@ struct Backward {
 }
 
 /// A gradient buffer and how to write it: assign (`overwrite`, the buffer is new) or add.
-struct GradientTarget {
+struct GradientTarget: @unchecked Sendable {
     let pointer: UnsafeMutablePointer<Float>
     let overwrite: Bool
     /// The GEMM `beta` that implements this: 0 to assign, 1 to add.

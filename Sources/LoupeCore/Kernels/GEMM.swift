@@ -134,3 +134,21 @@ public func gemmReference(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k:
         }
     }
 }
+
+/// C = alpha · op(A) · op(B) + beta · C on the calling thread, with explicit row strides (leading
+/// dimensions), for blocks of larger matrices: A's rows are `lda` apart (stored [m, k], or [k, m]
+/// when `transposeA`), B's `ldb` ([k, n], or [n, k] when `transposeB`), C's `ldc`.
+public func gemmSerial(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int,
+                       alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                       beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    BLAS.configure()
+    if m == 0 || n == 0 { return }
+    if k == 0 {
+        for i in 0..<m {
+            let row = c + i * ldc
+            for j in 0..<n { row[j] = beta == 0 ? 0 : beta * row[j] }
+        }
+        return
+    }
+    sgemm(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
