@@ -54,6 +54,8 @@ public struct Dataset: Sendable {
     public let labels: [Int32]
     public let imageShape: ImageShape
     public let classNames: [String]
+    /// Whether examples are read as sequences of their rows (`readingRows()`).
+    public private(set) var readsRows = false
 
     /// Validates that `pixels` holds `labels.count` images of `imageShape` and that every
     /// label names a class. `source` names the file or folder in the error.
@@ -84,9 +86,20 @@ public struct Dataset: Sendable {
     public var classCount: Int { classNames.count }
 
     /// The shape of one example: a batch from `batch(indices:)` is [n] + `sampleShape`. Images
-    /// are [H, W, C]; sequences, when datasets hold them, will be [T, F] (T time steps of F
-    /// features), so a model can be built from this shape without asking which kind it is.
-    public var sampleShape: [Int] { [imageShape.height, imageShape.width, imageShape.channels] }
+    /// are [H, W, C]; read as rows, [T, F] = [H, W·C] (T time steps of F features), so a model can
+    /// be built from this shape without asking which kind it is.
+    public var sampleShape: [Int] {
+        readsRows ? [imageShape.height, imageShape.width * imageShape.channels]
+            : [imageShape.height, imageShape.width, imageShape.channels]
+    }
+
+    /// The same examples read as sequences of their rows: an MNIST digit becomes 28 steps of 28
+    /// pixels (`data.sequence: rows`). The bytes are shared; only the batches' shape changes.
+    public func readingRows() -> Dataset {
+        var copy = self
+        copy.readsRows = true
+        return copy
+    }
 
     /// The names "0", "1", … for formats that carry no class names (IDX).
     public static func numericClassNames(_ count: Int) -> [String] { (0..<count).map(String.init) }
@@ -107,11 +120,12 @@ public struct Dataset: Sendable {
             initialized = indices.count * size
         }
         // The parts were valid, so the whole is: no need to re-check.
-        return try! Dataset(pixels: bytes, labels: indices.map { labels[$0] }, imageShape: imageShape,
-                            classNames: classNames)
+        let part = try! Dataset(pixels: bytes, labels: indices.map { labels[$0] }, imageShape: imageShape,
+                                classNames: classNames)
+        return readsRows ? part.readingRows() : part
     }
 
-    /// The examples at `indices` stacked into an [n, H, W, C] Float32 tensor of byte / 255, with
+    /// The examples at `indices` stacked into an [n] + `sampleShape` Float32 tensor of byte / 255, with
     /// their labels.
     public func batch(indices: [Int]) -> (images: Tensor, labels: [Int32]) {
         let tensor = Tensor(shape: [indices.count] + sampleShape) { buffer in
@@ -120,7 +134,7 @@ public struct Dataset: Sendable {
         return (tensor, indices.map { labels[$0] })
     }
 
-    /// One image as an [H, W, C] Float32 tensor of byte / 255.
+    /// One example as a `sampleShape` Float32 tensor of byte / 255.
     public func image(at index: Int) -> Tensor {
         precondition(index >= 0 && index < count, "image index \(index) outside 0..<\(count)")
         return Tensor(shape: sampleShape) { buffer in

@@ -1,5 +1,5 @@
 extension DatasetCatalog {
-    /// mnist, fashion-mnist, cifar10 and cifar10-gray28.
+    /// mnist, fashion-mnist, cifar10, cifar10-gray28 and mnist-png28.
     ///
     /// Where the sums come from:
     /// - MNIST: the SHA-256 of the four `.gz` files and of their gunzipped contents as published
@@ -13,7 +13,7 @@ extension DatasetCatalog {
     /// - CIFAR-10: the SHA-256 of `cifar-10-binary.tar.gz` (170,052,171 bytes, MD5
     ///   c32a1d4ab5d03f1284b67883e8d87530 as on the Toronto page) as published by several projects;
     ///   not recomputed here.
-    public static let standardEntries: [CatalogEntry] = [mnist, fashionMNIST, cifar10, cifar10Gray28]
+    public static let standardEntries: [CatalogEntry] = [mnist, fashionMNIST, cifar10, cifar10Gray28, mnistPNG28]
 
     static let mnist = CatalogEntry(
         name: "mnist",
@@ -90,6 +90,17 @@ extension DatasetCatalog {
         downloads: [],
         instructions: "It has no public download: copy its Train/ and Test/ folders (each with class folders 0…9 of PNGs) "
             + "into the data directory's cifar10-gray28 folder, or point LOUPE_DATA at a folder that holds cifar10-gray28/."
+    )
+
+    static let mnistPNG28 = CatalogEntry(
+        name: "mnist-png28",
+        summary: "An MNIST subset as 28x28 gray PNGs: 10,000 training and 1,000 test images (Train/<class>/*.png)",
+        format: .folder,
+        classNames: Dataset.numericClassNames(10),
+        downloads: [],
+        instructions: "It has no public download: copy its Train/ and Test/ folders (each with class folders 0…9 of PNGs) "
+            + "into the data directory's mnist-png28 folder, or point LOUPE_DATA at a folder that holds mnist-png28/; "
+            + "full MNIST is the catalog's mnist."
     )
 
     private static func idxFile(_ name: String, mirrors: [String], sha256: String, content: String) -> CatalogFile {

@@ -53,6 +53,12 @@ public enum NumberFormat {
         value.isFinite ? String(format: "%.1f", value) : nonFinite(value)
     }
 
+    /// `17.4`: milliseconds to one decimal, `—` when unknown.
+    public static func milliseconds(_ value: Double?) -> String {
+        guard let value else { return missing }
+        return value.isFinite ? String(format: "%.1f", value) : nonFinite(value)
+    }
+
     /// `5.62e-2`: three significant digits, the exponent without padding or plus sign.
     static func scientific(_ value: Double) -> String {
         let text = String(format: "%.2e", value)   // "5.62e-02"

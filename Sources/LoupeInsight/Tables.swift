@@ -58,7 +58,8 @@ enum Tables {
         for layer in layers {
             columns += [.init(title: "\(layer) act. mean", kind: .number), .init(title: "\(layer) act. var", kind: .number)]
         }
-        columns += [.init(title: "seconds", kind: .number), .init(title: "flags", kind: .flags)]
+        columns += [.init(title: "params", kind: .number), .init(title: "ms/step", kind: .number),
+                    .init(title: "seconds", kind: .number), .init(title: "flags", kind: .flags)]
         let rows = ordered(trials).map { trial in
             let summary = trial.summary, trialFlags = flags[trial.id] ?? []
             var cells = [trial.id] + keys.map { summary.settings[$0] ?? NumberFormat.missing }
@@ -68,7 +69,8 @@ enum Tables {
                 let statistics = summary.activations[layer]
                 cells += [NumberFormat.value(statistics?.mean), NumberFormat.value(statistics?.variance)]
             }
-            cells += [NumberFormat.seconds(summary.seconds), trialFlags.map(\.text).joined(separator: "; ")]
+            cells += [String(summary.parameters), NumberFormat.milliseconds(millisecondsPerStep(summary)),
+                      NumberFormat.seconds(summary.seconds), trialFlags.map(\.text).joined(separator: "; ")]
             return Table.Row(cells: cells, flagged: !trialFlags.isEmpty, trialID: trial.id)
         }
         return Table(columns: columns, rows: rows)
@@ -83,7 +85,9 @@ enum Tables {
         for layer in layers {
             columns += [.init(title: "\(layer) act. mean", kind: .number), .init(title: "\(layer) act. var", kind: .number)]
         }
-        columns.append(.init(title: "not evaluated", kind: .number))
+        columns += [.init(title: "params", kind: .number), .init(title: "ms/step", kind: .number),
+                    .init(title: "not evaluated", kind: .number)]
+        let byID = Dictionary(trials.map { ($0.id, $0.summary) }, uniquingKeysWith: { a, _ in a })
         let rows = groups.map { group in
             var cells = keys.map { group.settings[$0] ?? NumberFormat.missing }
             cells += [group.seeds.isEmpty ? NumberFormat.missing : group.seeds.joined(separator: ", "),
@@ -93,10 +97,19 @@ enum Tables {
                 cells += [spread(statistics?.mean, asFraction: false, groupCount: n),
                           spread(statistics?.variance, asFraction: false, groupCount: n)]
             }
-            cells.append(String(group.unevaluated))
+            let members = group.trialIDs.compactMap { byID[$0] }
+            let times = members.compactMap(millisecondsPerStep)
+            cells += [members.first.map { String($0.parameters) } ?? NumberFormat.missing,
+                      NumberFormat.milliseconds(times.isEmpty ? nil : times.reduce(0, +) / Double(times.count)),
+                      String(group.unevaluated)]
             return Table.Row(cells: cells, flagged: group.unevaluated > 0)
         }
         return Table(columns: columns, rows: rows)
+    }
+
+    /// Wall time per training step (the trial's seconds, evaluations included, over its steps).
+    static func millisecondsPerStep(_ summary: TrialSummary) -> Double? {
+        summary.steps > 0 && summary.seconds > 0 ? summary.seconds * 1000 / Double(summary.steps) : nil
     }
 
     /// `0.420 ± 0.020`; a statistic over fewer trials than its group's test accuracy says `(n=2)`.

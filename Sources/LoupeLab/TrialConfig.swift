@@ -12,13 +12,13 @@ public struct TrialConfig: Sendable {
     public var probes: ProbeConfig
     public var tensorboard: TensorBoardConfig
 
-    static let topLevelKeys = ["name", "data", "model", "train", "optimizer", "probes", "tensorboard", "sweep"]
+    static let topLevelKeys = ["name", "data", "model", "models", "train", "optimizer", "probes", "tensorboard", "sweep"]
 
     public init(_ tree: ConfigNode) throws {
         let top = try ConfigReader(tree, path: "", allowed: Self.topLevelKeys)
         guard let data = try top.reader("data", allowed: DataConfig.keys) else { throw top.fail("data", "is missing: name a dataset (data.dataset) or a path") }
         self.data = try DataConfig(data)
-        guard let model = try top.reader("model", allowed: ModelConfig.keys) else { throw top.fail("model", "is missing: give model.builder (lenet) or model.layers") }
+        guard let model = try Self.modelReader(top) else { throw top.fail("model", "is missing: give model.builder (lenet) or model.layers") }
         self.model = try ModelConfig(model)
         self.train = try TrainConfig(try top.reader("train", allowed: TrainConfig.keys) ?? ConfigReader(.mapping([], tree.source), path: "train", allowed: []))
         guard let optimizer = try top.reader("optimizer", allowed: OptimizerConfig.keys) else { throw top.fail("optimizer", "is missing: give optimizer.name and optimizer.lr") }
@@ -26,6 +26,28 @@ public struct TrialConfig: Sendable {
         self.probes = try ProbeConfig(try top.reader("probes", allowed: ProbeConfig.keys) ?? ConfigReader(.mapping([], tree.source), path: "probes", allowed: []))
         self.tensorboard = try TensorBoardConfig(try top.reader("tensorboard", allowed: TensorBoardConfig.keys)
             ?? ConfigReader(.mapping([], tree.source), path: "tensorboard", allowed: []), probes: probes)
+    }
+}
+
+extension TrialConfig {
+    /// `model:` is a mapping, or the name of one of `models:` (named presets, so that whole
+    /// models can be a sweep axis: `sweep: {model: [cnn, lstm]}`).
+    static func modelReader(_ top: ConfigReader) throws -> ConfigReader? {
+        let presets = try top.reader("models", allowed: top.child("models").flatMap { node -> [String]? in
+            if case let .mapping(pairs, _) = node { return pairs.map(\.key) }
+            return nil
+        } ?? [])
+        guard case let .scalar(name, source)? = top.child("model") else {
+            return try top.reader("model", allowed: ModelConfig.keys)
+        }
+        let names = presets?.pairs.map(\.key) ?? []
+        guard let preset = presets?.child(name) else {
+            var message = names.isEmpty ? "names a preset '\(name)', but the file has no models: section"
+                : "names an unknown preset '\(name)' (models: \(names.joined(separator: ", ")))"
+            if let suggestion = closestName(name, among: names) { message += "; did you mean '\(suggestion)'?" }
+            throw LoupeError.config(key: "model", message: "\(message) (\(source))")
+        }
+        return try ConfigReader(preset, path: "models.\(name)", allowed: ModelConfig.keys)
     }
 }
 
@@ -37,7 +59,11 @@ public struct DataConfig: Sendable {
     public var format: Format
     public var channels: ImageChannels
     public var resize: ImageSize?
-    static let keys = ["dataset", "path", "format", "channels", "resize"]
+    /// `sequence: rows` reads each image as a sequence of its rows ([H, W·C]) for recurrent
+    /// models; `none` (default) keeps images.
+    public var sequence: SequenceMode
+    public enum SequenceMode: String, Sendable, CaseIterable { case none, rows }
+    static let keys = ["dataset", "path", "format", "channels", "resize", "sequence"]
 
     init(_ r: ConfigReader) throws {
         dataset = try r.string("dataset")
@@ -58,6 +84,7 @@ public struct DataConfig: Sendable {
             guard values.count == 2 else { throw r.fail("resize", "must be [height, width]") }
             resize = ImageSize(height: values[0], width: values[1])
         }
+        sequence = SequenceMode(rawValue: try r.string("sequence", default: "none", oneOf: SequenceMode.allCases.map(\.rawValue))!)!
     }
 }
 
@@ -85,7 +112,7 @@ public struct ModelConfig: Sendable {
 
 /// One entry of `model.layers`.
 public struct LayerConfig: Sendable {
-    public enum Kind: String, Sendable, CaseIterable { case conv2d, maxpool, dense, dropout, flatten, relu, tanh, sigmoid }
+    public enum Kind: String, Sendable, CaseIterable { case conv2d, maxpool, dense, dropout, flatten, relu, tanh, sigmoid, rnn, lstm, gru }
     public var kind: Kind
     public var name: String?
     public var filters: Int?
@@ -97,8 +124,14 @@ public struct LayerConfig: Sendable {
     public var activation: Kind?
     public var weightInitializer: Initializer
     public var biasInitializer: Initializer
+    /// Recurrent layers: whose conventions (`tf1`, `pytorch`), whether every step's state is
+    /// returned, the LSTM's forget bias (default by variant).
+    public var variant: RecurrentVariant
+    public var returnSequences: Bool
+    public var forgetBias: Float?
     static let keys = ["type", "name", "filters", "kernel", "stride", "padding", "units", "keep_probability", "activation",
-                       "weight_init", "bias_init", "size"]
+                       "weight_init", "bias_init", "size", "variant", "return_sequences", "forget_bias"]
+    static let recurrentKinds: [Kind] = [.rnn, .lstm, .gru]
 
     init(_ r: ConfigReader) throws {
         guard let type = try r.string("type", oneOf: Kind.allCases.map(\.rawValue)) else { throw r.fail("type", "is missing (one of \(Kind.allCases.map(\.rawValue).joined(separator: ", ")))") }
@@ -115,8 +148,18 @@ public struct LayerConfig: Sendable {
         activation = try r.string("activation", oneOf: ["relu", "tanh", "sigmoid"]).flatMap(Kind.init(rawValue:))
         weightInitializer = try Self.initializer(r, "weight_init", default: .glorotUniform)
         biasInitializer = try Self.initializer(r, "bias_init", default: .zeros)
+        variant = RecurrentVariant(rawValue: try r.string("variant", default: "tf1", oneOf: RecurrentVariant.allCases.map(\.rawValue))!)!
+        returnSequences = try r.bool("return_sequences", default: false)
+        forgetBias = try r.float("forget_bias")
         if kind == .conv2d && filters == nil { throw r.fail("filters", "is required for a conv2d layer") }
-        if kind == .dense && units == nil { throw r.fail("units", "is required for a dense layer") }
+        if (kind == .dense || Self.recurrentKinds.contains(kind)) && units == nil { throw r.fail("units", "is required for a \(kind.rawValue) layer") }
+        for key in ["variant", "return_sequences"] where r.has(key) && !Self.recurrentKinds.contains(kind) {
+            throw r.fail(key, "applies to rnn, lstm and gru layers only, not \(kind.rawValue)")
+        }
+        if r.has("forget_bias") && kind != .lstm { throw r.fail("forget_bias", "applies to lstm layers only, not \(kind.rawValue)") }
+        if Self.recurrentKinds.contains(kind) && (r.has("weight_init") || r.has("bias_init")) {
+            throw r.fail(r.has("weight_init") ? "weight_init" : "bias_init", "a \(kind.rawValue) layer's initial weights follow its variant (tf1 or pytorch)")
+        }
     }
 
     /// `0.1` (a constant), a name (`glorot_uniform`, `he_normal`, `zeros`, …) or

@@ -16,7 +16,9 @@ public struct TrialData: Sendable {
     public static func load(_ config: DataConfig, catalog: DatasetCatalog = DatasetCatalog()) throws -> TrialData {
         let source = config.dataset.map { DatasetSource.catalog($0, channels: config.channels, resize: config.resize) }
             ?? DatasetSource.path(config.path!, format: config.format, channels: config.channels, resize: config.resize)
-        return TrialData(train: try source.load(.train, catalog: catalog), test: try source.load(.test, catalog: catalog))
+        let train = try source.load(.train, catalog: catalog), test = try source.load(.test, catalog: catalog)
+        if config.sequence == .rows { return TrialData(train: train.readingRows(), test: test.readingRows()) }
+        return TrialData(train: train, test: test)
     }
 }
 
