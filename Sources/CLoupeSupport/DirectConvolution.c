@@ -416,6 +416,31 @@ int loupe_gemm_short_rows(int m, int n, int k, const float *a, const float *b, f
     return 1;
 }
 
+void loupe_gemm_pack(int k, int n, const float *b, int ldb, float *packed) {
+    for (int c0 = 0; c0 < n;) {
+        const int V = vectors_at(n, c0);
+        pack_rows(packed + (long)c0 * k, b + c0, k, ldb, V);
+        c0 += V * 16;
+    }
+}
+
+void loupe_gemm_packed(int m, int n, int k, const float *a, int lda, const float *packed, float *c, int ldc,
+                       int accumulate) {
+    for (int c0 = 0; c0 < n;) {
+        const int V = vectors_at(n, c0);
+        const rows_kernel *kernels = rows_kernels_for(V);
+        const int pmax = max_block(V);
+        const int blocks = (m + pmax - 1) / pmax;
+        const int P = (m + blocks - 1) / blocks;
+        for (int r0 = 0; r0 < m; r0 += P) {
+            const int rows = m - r0 < P ? m - r0 : P;
+            kernels[rows](a + (long)r0 * lda, 0, 1, packed + (long)c0 * k, 0, V * 16, k, lda, ldc, 0, accumulate,
+                          c + (long)r0 * ldc + c0);
+        }
+        c0 += V * 16;
+    }
+}
+
 int loupe_gemm_short_inner(int m, int n, int k, const float *a, const float *b, float *c, int accumulate,
                            int rowStart, int rowEnd) {
     // B [k, n] copied chunk by chunk of 64 columns, [chunk][k][64]: each chunk's panel is then
@@ -696,6 +721,13 @@ int loupe_gemm_short_rows(int m, int n, int k, const float *a, const float *b, f
                           int columnStart, int columnEnd) {
     (void)m, (void)n, (void)k, (void)a, (void)b, (void)c, (void)accumulate, (void)columnStart, (void)columnEnd;
     return 0;
+}
+void loupe_gemm_pack(int k, int n, const float *b, int ldb, float *packed) {
+    (void)k, (void)n, (void)b, (void)ldb, (void)packed;
+}
+void loupe_gemm_packed(int m, int n, int k, const float *a, int lda, const float *packed, float *c, int ldc,
+                       int accumulate) {
+    (void)m, (void)n, (void)k, (void)a, (void)lda, (void)packed, (void)c, (void)ldc, (void)accumulate;
 }
 int loupe_gemm_short_inner(int m, int n, int k, const float *a, const float *b, float *c, int accumulate,
                            int rowStart, int rowEnd) {

@@ -47,10 +47,14 @@ ATTR static inline __attribute__((always_inline)) v16 FN(vtanh)(v16 x) {
 // Loads and stores of `count` ≤ 16 floats (a whole vector when count is 16).
 ATTR static inline __attribute__((always_inline)) v16 FN(load)(const float *p, int count) {
     v16 v = splat(0.0f);
-    memcpy(&v, p, (size_t)count * sizeof(float));
+    if (count == 16) memcpy(&v, p, sizeof v);  // a constant size: one vector load, no call
+    else memcpy(&v, p, (size_t)count * sizeof(float));
     return v;
 }
-ATTR static inline __attribute__((always_inline)) void FN(store)(float *p, v16 v, int count) { memcpy(p, &v, (size_t)count * sizeof(float)); }
+ATTR static inline __attribute__((always_inline)) void FN(store)(float *p, v16 v, int count) {
+    if (count == 16) memcpy(p, &v, sizeof v);
+    else memcpy(p, &v, (size_t)count * sizeof(float));
+}
 
 ATTR static void FN(lstm_forward)(int rows, int H, float *gates, const float *cPrev, float *c, float *tanhC,
                                   float *h, float forgetBias) {

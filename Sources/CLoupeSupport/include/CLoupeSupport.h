@@ -98,6 +98,15 @@ int loupe_gemm_short_rows(int m, int n, int k, const float *a, const float *b, f
 int loupe_gemm_short_inner(int m, int n, int k, const float *a, const float *b, float *c, int accumulate,
                            int rowStart, int rowEnd);
 
+/// B [k, n] (rows `ldb` floats apart; n a multiple of 16) copied into the panels
+/// loupe_gemm_packed reads: `packed` holds k·n floats. For an operand used many times (a recurrent
+/// kernel, once per time step), so that it is packed once rather than by every product.
+void loupe_gemm_pack(int k, int n, const float *b, int ldb, float *packed);
+/// C [m, n] (+)= A [m, k] · B, B packed by loupe_gemm_pack; A's rows `lda` apart, C's `ldc`.
+/// Each element is summed over k in order, on the calling thread.
+void loupe_gemm_packed(int m, int n, int k, const float *a, int lda, const float *packed, float *c, int ldc,
+                       int accumulate);
+
 /// Recurrent cells (RecurrentCells.c): the elementwise part of one time step for `rows` examples
 /// of H units. Per-unit arrays are [rows][H]; gate arrays [rows][G·H], gate g in columns
 /// g·H ..< (g+1)·H; all contiguous. AVX-512 when the CPU has it, the same code on the baseline

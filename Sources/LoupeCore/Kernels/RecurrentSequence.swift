@@ -82,8 +82,14 @@ final class RecurrentSequence: @unchecked Sendable {
         if let bias {
             for row in 0..<(t * b) { (z + row &* gh).update(from: bias, count: gh) }
         }
-        gemm(transposeA: false, transposeB: false, m: t * b, n: gh, k: f, a: xt, b: kernel,
-             beta: bias == nil ? 0 : 1, c: z)
+        // The input projection of every step: one product, its rows in two fixed halves.
+        let projection = PackedOperand(k: f, n: gh, b: kernel, ldb: gh)
+        let pxt = SendablePointer(xt), pzz = SendablePointer(z), accumulate = bias != nil
+        parallelFor(t * b >= 64 ? 2 : 1) { part in
+            let r = chunkRange(part, of: t * b >= 64 ? 2 : 1, total: t * b)
+            projection.multiply(m: r.count, a: pxt.pointer + r.lowerBound * f, lda: f, accumulate: accumulate,
+                                c: pzz.pointer + r.lowerBound * gh, ldc: gh)
+        }
         if let initialState { states.pointer.update(from: initialState, count: b * h) } else {
             states.pointer.initialize(repeating: 0, count: b * h)
         }
@@ -92,18 +98,24 @@ final class RecurrentSequence: @unchecked Sendable {
                 cells.pointer.initialize(repeating: 0, count: b * h)
             }
         }
-        let w = SendablePointer(recurrentKernel)
+        // The recurrent kernel is the right-hand side of every step's product: packed once.
+        let products: [PackedOperand]
+        if cell == .gru(resetAfter: false) {
+            products = [PackedOperand(k: h, n: 2 * h, b: recurrentKernel, ldb: gh),
+                        PackedOperand(k: h, n: h, b: recurrentKernel + 2 * h, ldb: gh)]
+        } else {
+            products = [PackedOperand(k: h, n: gh, b: recurrentKernel, ldb: gh)]
+        }
         let rb = recurrentBias.map { SendablePointer($0) }
         let parts = self.parts
         parallelFor(parts) { part in
             let r = chunkRange(part, of: parts, total: b)
             if r.isEmpty { return }
-            for s in 0..<t { self.forwardStep(s, rows: r, recurrentKernel: w.pointer, recurrentBias: rb?.pointer) }
+            for s in 0..<t { self.forwardStep(s, rows: r, products: products, recurrentBias: rb?.pointer) }
         }
     }
 
-    private func forwardStep(_ s: Int, rows r: Range<Int>, recurrentKernel w: UnsafePointer<Float>,
-                             recurrentBias: UnsafePointer<Float>?) {
+    private func forwardStep(_ s: Int, rows r: Range<Int>, products: [PackedOperand], recurrentBias: UnsafePointer<Float>?) {
         let (b, h, gh) = (batch, units, gates * units)
         let n = Int32(r.count), h32 = Int32(h)
         let row = s &* b &+ r.lowerBound
@@ -112,10 +124,10 @@ final class RecurrentSequence: @unchecked Sendable {
         let z = activations.pointer + row &* gh
         switch cell {
         case .simple:
-            gemmSerial(m: r.count, n: h, k: h, a: hPrev, lda: h, b: w, ldb: h, beta: 1, c: z, ldc: h)
+            products[0].multiply(m: r.count, a: hPrev, lda: h, accumulate: true, c: z, ldc: h)
             loupe_rnn_forward(n, h32, z, hNext)
         case let .lstm(forgetBias):
-            gemmSerial(m: r.count, n: gh, k: h, a: hPrev, lda: h, b: w, ldb: gh, beta: 1, c: z, ldc: gh)
+            products[0].multiply(m: r.count, a: hPrev, lda: h, accumulate: true, c: z, ldc: gh)
             let c = cells!.pointer
             loupe_lstm_forward(n, h32, z, c + row &* h, c + (row &+ b) &* h, tanhCells!.pointer + row &* h, hNext, forgetBias)
         case .gru(resetAfter: true):
@@ -123,13 +135,13 @@ final class RecurrentSequence: @unchecked Sendable {
             if let recurrentBias {
                 for i in 0..<r.count { (q + i &* gh).update(from: recurrentBias, count: gh) }
             }
-            gemmSerial(m: r.count, n: gh, k: h, a: hPrev, lda: h, b: w, ldb: gh, beta: recurrentBias == nil ? 0 : 1, c: q, ldc: gh)
+            products[0].multiply(m: r.count, a: hPrev, lda: h, accumulate: recurrentBias != nil, c: q, ldc: gh)
             loupe_gru_forward(n, h32, z, q, hPrev, hNext)
         case .gru(resetAfter: false):
             let rh = resetStates!.pointer + row &* h
-            gemmSerial(m: r.count, n: 2 * h, k: h, a: hPrev, lda: h, b: w, ldb: gh, beta: 1, c: z, ldc: gh)
+            products[0].multiply(m: r.count, a: hPrev, lda: h, accumulate: true, c: z, ldc: gh)
             loupe_gru_tf1_gates(n, h32, z, hPrev, rh)
-            gemmSerial(m: r.count, n: h, k: h, a: rh, lda: h, b: w + 2 * h, ldb: gh, beta: 1, c: z + 2 * h, ldc: gh)
+            products[1].multiply(m: r.count, a: rh, lda: h, accumulate: true, c: z + 2 * h, ldc: gh)
             loupe_gru_tf1_candidate(n, h32, z, hPrev, hNext)
         }
     }
@@ -155,13 +167,22 @@ final class RecurrentSequence: @unchecked Sendable {
                   biasGradient: GradientTarget?, recurrentBiasGradient: GradientTarget?,
                   initialStateGradient: GradientTarget?, initialCellGradient: GradientTarget?) {
         let (b, t, f, h, gh) = (batch, steps, features, units, gates * units)
-        let pdy = SendablePointer(dy), w = SendablePointer(recurrentKernel)
+        let pdy = SendablePointer(dy)
         let dh0 = initialStateGradient, dc0 = initialCellGradient
+        // Every step multiplies by the recurrent kernel's transpose (blocks of it for
+        // TensorFlow's GRU: the candidate's, then the gates'): transposed and packed once.
+        let products: [PackedOperand]
+        if cell == .gru(resetAfter: false) {
+            products = [PackedOperand(transposing: recurrentKernel + 2 * h, rows: h, columns: h, ld: gh),
+                        PackedOperand(transposing: recurrentKernel, rows: h, columns: 2 * h, ld: gh)]
+        } else {
+            products = [PackedOperand(transposing: recurrentKernel, rows: h, columns: gh, ld: gh)]
+        }
         let parts = self.parts
         parallelFor(parts) { part in
             let r = chunkRange(part, of: parts, total: b)
             if r.isEmpty { return }
-            self.backwardSweep(rows: r, dy: pdy.pointer, returnSequences: returnSequences, recurrentKernel: w.pointer,
+            self.backwardSweep(rows: r, dy: pdy.pointer, returnSequences: returnSequences, products: products,
                                initialStateGradient: dh0, initialCellGradient: dc0)
         }
         let rows = t * b
@@ -169,11 +190,9 @@ final class RecurrentSequence: @unchecked Sendable {
         if let target = recurrentKernelGradient {
             switch cell {
             case .simple, .lstm:
-                gemm(transposeA: true, transposeB: false, m: h, n: gh, k: rows, a: states.pointer, b: z,
-                     beta: target.beta, c: target.pointer)
+                weightGradient(states.pointer, rows: rows, columns: h, z, gh, into: target)
             case .gru(resetAfter: true):
-                gemm(transposeA: true, transposeB: false, m: h, n: gh, k: rows, a: states.pointer,
-                     b: recurrentProducts!.pointer, beta: target.beta, c: target.pointer)
+                weightGradient(states.pointer, rows: rows, columns: h, recurrentProducts!.pointer, gh, into: target)
             case .gru(resetAfter: false):
                 // Gates r, z from h; the candidate from r·h: two column blocks of one [H, 3H] gradient.
                 let pz = SendablePointer(z), ps = SendablePointer(states.pointer)
@@ -190,10 +209,7 @@ final class RecurrentSequence: @unchecked Sendable {
                 }
             }
         }
-        if let target = kernelGradient {
-            gemm(transposeA: true, transposeB: false, m: f, n: gh, k: rows, a: input.pointer, b: z,
-                 beta: target.beta, c: target.pointer)
-        }
+        if let target = kernelGradient { weightGradient(input.pointer, rows: rows, columns: f, z, gh, into: target) }
         if let target = biasGradient { columnSums(z, rows: rows, columns: gh, into: target) }
         if let target = recurrentBiasGradient { columnSums(recurrentProducts!.pointer, rows: rows, columns: gh, into: target) }
         if let dx {
@@ -210,7 +226,7 @@ final class RecurrentSequence: @unchecked Sendable {
     }
 
     private func backwardSweep(rows r: Range<Int>, dy: UnsafePointer<Float>, returnSequences: Bool,
-                               recurrentKernel w: UnsafePointer<Float>, initialStateGradient: GradientTarget?,
+                               products: [PackedOperand], initialStateGradient: GradientTarget?,
                                initialCellGradient: GradientTarget?) {
         let (b, t, h, gh) = (batch, steps, units, gates * units)
         let n = r.count, n32 = Int32(r.count), h32 = Int32(h)
@@ -237,19 +253,19 @@ final class RecurrentSequence: @unchecked Sendable {
             switch cell {
             case .simple:
                 loupe_rnn_backward(n32, h32, states.pointer + (row &+ b) &* h, dh, z)
-                gemmSerial(transposeB: true, m: n, n: h, k: h, a: z, lda: gh, b: w, ldb: gh, beta: 0, c: dhNext, ldc: h)
+                products[0].multiply(m: n, a: z, lda: gh, accumulate: false, c: dhNext, ldc: h)
             case .lstm:
                 loupe_lstm_backward(n32, h32, z, cells!.pointer + row &* h, tanhCells!.pointer + row &* h, dh, dc)
-                gemmSerial(transposeB: true, m: n, n: h, k: gh, a: z, lda: gh, b: w, ldb: gh, beta: 0, c: dhNext, ldc: h)
+                products[0].multiply(m: n, a: z, lda: gh, accumulate: false, c: dhNext, ldc: h)
             case .gru(resetAfter: true):
                 let q = recurrentProducts!.pointer + row &* gh
                 loupe_gru_backward(n32, h32, z, q, hPrev, dh, dhNext)
-                gemmSerial(transposeB: true, m: n, n: h, k: gh, a: q, lda: gh, b: w, ldb: gh, beta: 1, c: dhNext, ldc: h)
+                products[0].multiply(m: n, a: q, lda: gh, accumulate: true, c: dhNext, ldc: h)
             case .gru(resetAfter: false):
                 loupe_gru_tf1_backward_candidate(n32, h32, z, hPrev, dh, dhNext)
-                gemmSerial(transposeB: true, m: n, n: h, k: h, a: z + 2 * h, lda: gh, b: w + 2 * h, ldb: gh, beta: 0, c: dRH, ldc: h)
+                products[0].multiply(m: n, a: z + 2 * h, lda: gh, accumulate: false, c: dRH, ldc: h)
                 loupe_gru_tf1_backward_reset(n32, h32, z, hPrev, dRH, dhNext)
-                gemmSerial(transposeB: true, m: n, n: h, k: 2 * h, a: z, lda: gh, b: w, ldb: gh, beta: 1, c: dhNext, ldc: h)
+                products[1].multiply(m: n, a: z, lda: gh, accumulate: true, c: dhNext, ldc: h)
             }
         }
         for (target, source) in [(initialStateGradient, dhNext), (initialCellGradient, dc)] {
@@ -259,8 +275,39 @@ final class RecurrentSequence: @unchecked Sendable {
         }
     }
 
+    /// target [columns, n] (+)= xᵀ · dz over all T·B rows (x [rows, columns], dz [rows, n]), in two
+    /// fixed halves of target's columns, the inner sum never cut. With Loupe's kernel: xᵀ made
+    /// once, each half of dz packed by the worker that multiplies it. With BLAS: each half packs
+    /// only its half of dz, the long operand (a split by target's rows would pack all of it twice).
+    private func weightGradient(_ x: UnsafePointer<Float>, rows: Int, columns: Int, _ dz: UnsafePointer<Float>, _ n: Int,
+                                into target: GradientTarget) {
+        let pz = SendablePointer(dz), pt = SendablePointer(target.pointer)
+        let beta = target.beta
+        let parts = n >= 32 ? 2 : 1
+        let halves = (0..<parts).map { chunkRange($0, of: parts, total: n) }
+        if halves.allSatisfy({ PackedOperand.packable(n: $0.count) }) {
+            let xt = Storage(uninitializedCount: rows * columns)
+            transpose(x, rows: rows, columns: columns, ld: columns, into: xt.pointer)
+            let pxt = SendablePointer(xt.pointer)
+            parallelFor(parts) { part in
+                let c = halves[part]
+                let packed = Storage(uninitializedCount: rows * c.count)
+                loupe_gemm_pack(Int32(rows), Int32(c.count), pz.pointer + c.lowerBound, Int32(n), packed.pointer)
+                loupe_gemm_packed(Int32(columns), Int32(c.count), Int32(rows), pxt.pointer, Int32(rows), packed.pointer,
+                                  pt.pointer + c.lowerBound, Int32(n), beta == 0 ? 0 : 1)
+            }
+            return
+        }
+        let px = SendablePointer(x)
+        parallelFor(parts) { part in
+            let c = halves[part]
+            gemmSerial(transposeA: true, m: columns, n: c.count, k: rows, a: px.pointer, lda: columns,
+                       b: pz.pointer + c.lowerBound, ldb: n, beta: beta, c: pt.pointer + c.lowerBound, ldc: n)
+        }
+    }
+
     /// target[j] (+)= Σ_rows x[row][j], each column summed in row order by one worker (two fixed
-    /// halves of the columns).
+    /// halves of the columns), 16 columns at a time.
     private func columnSums(_ x: UnsafePointer<Float>, rows: Int, columns: Int, into target: GradientTarget) {
         let px = SendablePointer(x), pt = SendablePointer(target.pointer)
         let overwrite = target.overwrite
@@ -268,10 +315,94 @@ final class RecurrentSequence: @unchecked Sendable {
         parallelFor(parts) { part in
             let c = chunkRange(part, of: parts, total: columns)
             let out = pt.pointer + c.lowerBound
-            if overwrite { out.initialize(repeating: 0, count: c.count) }
-            for row in 0..<rows {
-                let src = px.pointer + (row &* columns &+ c.lowerBound)
-                for j in 0..<c.count { out[j] += src[j] }
+            var j = 0
+            while j < c.count {
+                let width = min(16, c.count - j)
+                var acc = SIMD16<Float>(repeating: 0)
+                var lanes = SIMD16<Float>(repeating: 0)
+                for row in 0..<rows {
+                    let src = px.pointer + (row &* columns &+ c.lowerBound &+ j)
+                    if width == 16 {
+                        acc += UnsafeRawPointer(src).loadUnaligned(as: SIMD16<Float>.self)
+                    } else {
+                        for l in 0..<width { lanes[l] = src[l] }
+                        acc += lanes
+                    }
+                }
+                for l in 0..<width { out[j + l] = overwrite ? acc[l] : out[j + l] + acc[l] }
+                j += width
+            }
+        }
+    }
+}
+
+/// The right-hand side of many products on one thread, B [k, n], packed once for Loupe's AVX-512
+/// kernel (`loupe_gemm_packed`), or left to single-threaded BLAS where that kernel does not
+/// apply (n not a multiple of 16, no AVX-512, `LOUPE_DENSE=blas`). Decided when it is made, on the
+/// calling thread, where the trial's kernel policy is visible.
+struct PackedOperand: @unchecked Sendable {
+    let k: Int, n: Int
+    let packed: Storage?
+    /// The operand as BLAS reads it, when not packed (kept alive by `storage` when it is a copy).
+    let b: UnsafePointer<Float>, ldb: Int
+    let storage: Storage?
+
+    static func packable(n: Int) -> Bool {
+        n % 16 == 0 && loupe_direct_convolution_supported() != 0 && KernelPolicy.current.effective.products == .native
+    }
+
+    /// B [k, n] with rows `ldb` apart.
+    init(k: Int, n: Int, b: UnsafePointer<Float>, ldb: Int) {
+        self.k = k
+        self.n = n
+        if Self.packable(n: n) {
+            let p = Storage(uninitializedCount: k * n)
+            loupe_gemm_pack(Int32(k), Int32(n), b, Int32(ldb), p.pointer)
+            packed = p
+        } else {
+            packed = nil
+        }
+        self.b = b
+        self.ldb = ldb
+        storage = nil
+    }
+
+    /// Bᵀ of a matrix M [rows, columns] with rows `ld` apart: B is [columns, rows].
+    init(transposing m: UnsafePointer<Float>, rows: Int, columns: Int, ld: Int) {
+        let t = Storage(uninitializedCount: rows * columns)
+        transpose(m, rows: rows, columns: columns, ld: ld, into: t.pointer)
+        self.init(k: columns, n: rows, b: UnsafePointer(t.pointer), ldb: rows)
+        self = PackedOperand(copy: self, keeping: t)
+    }
+
+    private init(copy: PackedOperand, keeping storage: Storage) {
+        k = copy.k
+        n = copy.n
+        packed = copy.packed
+        b = copy.b
+        ldb = copy.ldb
+        self.storage = storage
+    }
+
+    /// C [m, n] (+)= A [m, k] · B, A's rows `lda` apart, C's `ldc`.
+    func multiply(m: Int, a: UnsafePointer<Float>, lda: Int, accumulate: Bool, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        if m == 0 { return }
+        if let packed {
+            loupe_gemm_packed(Int32(m), Int32(n), Int32(k), a, Int32(lda), packed.pointer, c, Int32(ldc), accumulate ? 1 : 0)
+        } else {
+            gemmSerial(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: accumulate ? 1 : 0, c: c, ldc: ldc)
+        }
+    }
+}
+
+/// out [columns, rows] = M [rows, columns] transposed (M's rows `ld` apart), in 16×16 tiles.
+func transpose(_ m: UnsafePointer<Float>, rows: Int, columns: Int, ld: Int, into out: UnsafeMutablePointer<Float>) {
+    let block = 16
+    for i0 in stride(from: 0, to: rows, by: block) {
+        for j0 in stride(from: 0, to: columns, by: block) {
+            for i in i0..<min(i0 + block, rows) {
+                let src = m + i &* ld
+                for j in j0..<min(j0 + block, columns) { out[j &* rows &+ i] = src[j] }
             }
         }
     }
