@@ -113,3 +113,19 @@ import Testing
                 sourceLocation: sourceLocation)
     }
 }
+
+@Suite struct DatasetRowsTests {
+    @Test func readingRowsKeepsTheBytesAndChangesTheShape() throws {
+        let pixels = (0..<(2 * 3 * 4 * 2)).map { UInt8($0) }
+        let images = try Dataset(pixels: pixels, labels: [0, 1], imageShape: ImageShape(height: 3, width: 4, channels: 2),
+                                 classNames: ["a", "b"])
+        let rows = images.readingRows()
+        #expect(images.sampleShape == [3, 4, 2])
+        #expect(rows.sampleShape == [3, 8])
+        let (a, _) = images.batch(indices: [1, 0])
+        let (b, _) = rows.batch(indices: [1, 0])
+        #expect(b.shape == [2, 3, 8])
+        #expect(a.scalars == b.scalars)
+        #expect(rows.subset([1]).sampleShape == [3, 8])
+    }
+}

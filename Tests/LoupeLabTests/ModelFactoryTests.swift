@@ -72,3 +72,85 @@ private func weights(_ model: Sequential) -> [String: Tensor] {
         }
     }
 }
+
+@Suite struct RecurrentModelConfigTests {
+    static let presets = """
+    data: {dataset: mnist-png28, sequence: rows}
+    models:
+      cnn: {builder: lenet}
+      lstm:
+        layers:
+          - {type: lstm, units: 16}
+          - {type: dense, units: 10, weight_init: {name: normal, std: 1.0}}
+      gru:
+        layers:
+          - {type: gru, units: 8, variant: pytorch, return_sequences: true}
+          - {type: gru, units: 8}
+          - {type: dense, units: 10}
+    model: lstm
+    optimizer: {name: adam, lr: 0.001}
+    sweep:
+      model: [lstm, gru, cnn]
+    """
+
+    @Test func presetsAreASweepAxis() throws {
+        let experiment = try Experiment.parse(text: Self.presets, path: "exp.yaml")
+        #expect(experiment.trials.map { $0.settingsDictionary["model"] } == ["lstm", "gru", "cnn"])
+        #expect(experiment.trials[0].id.hasPrefix("lstm-"))
+        #expect(experiment.trials[0].config.data.sequence == .rows)
+        let streams = RandomStreams(seed: 0)
+        let lstm = try experiment.trials[0].config.model.make(sampleShape: [28, 28], classes: 10, streams: streams)
+        #expect(lstm.parameters.map(\.name) == ["lstm1.kernel", "lstm1.recurrentKernel", "lstm1.bias", "dense1.weight", "dense1.bias"])
+        #expect(lstm.parameters[0].parameter.shape == [28, 64])
+        // Stacked GRUs: the first returns its sequence; images are read as rows when no
+        // data.sequence is set.
+        let gru = try experiment.trials[1].config.model.make(sampleShape: [28, 28, 1], classes: 10, streams: streams)
+        #expect(try gru.outputShape(forSample: [28, 28, 1]) == [10])
+        #expect(gru.parameters.map(\.name).contains("gru1.recurrentBias"))
+        // The CNN needs images, and says so for sequences.
+        #expect(throws: LoupeError.self) {
+            try experiment.trials[2].config.model.make(sampleShape: [28, 28], classes: 10, streams: streams)
+        }
+    }
+
+    @Test func unknownPresetsAndMisplacedKeysAreErrors() throws {
+        func error(_ text: String) -> String {
+            do { _ = try Experiment.parse(text: text, path: "exp.yaml"); return "" } catch { return "\(error)" }
+        }
+        #expect(error(Self.presets.replacingOccurrences(of: "model: [lstm, gru, cnn]", with: "model: [lstn]"))
+            .contains("did you mean 'lstm'"))
+        #expect(error("""
+            data: {dataset: mnist-png28}
+            model: lstm
+            optimizer: {name: adam, lr: 0.001}
+            """).contains("no models: section"))
+        #expect(error("""
+            data: {dataset: mnist-png28}
+            model: {layers: [{type: dense, units: 10, variant: pytorch}]}
+            optimizer: {name: adam, lr: 0.001}
+            """).contains("applies to rnn, lstm and gru layers only"))
+        #expect(error("""
+            data: {dataset: mnist-png28}
+            model: {layers: [{type: lstm}]}
+            optimizer: {name: adam, lr: 0.001}
+            """).contains("units"))
+        #expect(error("""
+            data: {dataset: mnist-png28, sequence: columns}
+            model: {builder: lenet}
+            optimizer: {name: adam, lr: 0.001}
+            """).contains("data.sequence"))
+    }
+
+    @Test func theRepositorysRecurrentExperimentsLoad() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../experiments")
+        let part3 = try Experiment.load(path: root.appendingPathComponent("rnn-mnist.yaml").path)
+        #expect(part3.trials.count == 21)
+        #expect(part3.trials.allSatisfy { $0.config.train.steps * $0.config.train.batchSize >= 50_000 })
+        let part4 = try Experiment.load(path: root.appendingPathComponent("cnn-vs-rnn.yaml").path)
+        #expect(part4.trials.count == 36)
+        for trial in part4.trials.prefix(4) {
+            let model = try trial.config.model.make(sampleShape: [28, 28, 1], classes: 10, streams: RandomStreams(seed: 0))
+            #expect(try model.outputShape(forSample: [28, 28, 1]) == [10])
+        }
+    }
+}
