@@ -448,6 +448,20 @@ void loupe_gemm_packed(int m, int n, int k, const float *a, int lda, const float
     }
 }
 
+void loupe_gemm_tn(int m, int n, int k, const float *a, int lda, const float *b, int ldb, float *c, int ldc,
+                   int accumulate) {
+    for (int c0 = 0; c0 < n;) {
+        const int V = vectors_at(n, c0);
+        const int jmax = V == 4 ? 6 : 12;
+        for (int r0 = 0; r0 < m;) {
+            const int J = m - r0 < jmax ? m - r0 : jmax;
+            filter_kernels_for(V)[J](a + r0, 0, b + c0, 0, 1, k, lda, ldb, ldc, !accumulate, c + (long)r0 * ldc + c0);
+            r0 += J;
+        }
+        c0 += V * 16;
+    }
+}
+
 int loupe_gemm_short_inner(int m, int n, int k, const float *a, const float *b, float *c, int accumulate,
                            int rowStart, int rowEnd) {
     // B [k, n] copied chunk by chunk of 64 columns, [chunk][k][64]: each chunk's panel is then
@@ -728,6 +742,10 @@ int loupe_gemm_short_rows(int m, int n, int k, const float *a, const float *b, f
                           int columnStart, int columnEnd) {
     (void)m, (void)n, (void)k, (void)a, (void)b, (void)c, (void)accumulate, (void)columnStart, (void)columnEnd;
     return 0;
+}
+void loupe_gemm_tn(int m, int n, int k, const float *a, int lda, const float *b, int ldb, float *c, int ldc,
+                   int accumulate) {
+    (void)m, (void)n, (void)k, (void)a, (void)lda, (void)b, (void)ldb, (void)c, (void)ldc, (void)accumulate;
 }
 void loupe_gemm_pack(int k, int n, const float *b, int ldb, float *packed) {
     (void)k, (void)n, (void)b, (void)ldb, (void)packed;

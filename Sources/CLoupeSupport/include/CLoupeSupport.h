@@ -107,6 +107,12 @@ void loupe_gemm_pack(int k, int n, const float *b, int ldb, float *packed);
 void loupe_gemm_packed(int m, int n, int k, const float *a, int lda, const float *packed, float *c, int ldc,
                        int accumulate);
 
+/// C [m, n] (+)= Aᵀ · B with A stored [k, m] (rows `lda` apart) and B [k, n] (rows `ldb` apart),
+/// both read in place, C's rows `ldc` apart; n a multiple of 16. For a short k (a recurrent
+/// step's batch rows), each element summed over k in order on the calling thread.
+void loupe_gemm_tn(int m, int n, int k, const float *a, int lda, const float *b, int ldb, float *c, int ldc,
+                   int accumulate);
+
 /// Recurrent cells (RecurrentCells.c): the elementwise part of one time step for `rows` examples
 /// of H units. Per-unit arrays are [rows][H]; gate arrays [rows][G·H], gate g in columns
 /// g·H ..< (g+1)·H; all contiguous. AVX-512 when the CPU has it, the same code on the baseline

@@ -179,12 +179,104 @@ final class RecurrentSequence: @unchecked Sendable {
             products = [PackedOperand(transposing: recurrentKernel, rows: h, columns: gh, ld: gh)]
         }
         let parts = self.parts
+        // Small layers accumulate their weight and bias gradients step by step, from each
+        // part's rows while they are in cache, into one partial sum per part (added in part
+        // order after the sweep); large ones (whose gradient would not stay in L2) take one
+        // product each after the sweep, with inner dimension T·B.
+        let accumulating = h * gh <= 131_072 && PackedOperand.packable(n: h) && PackedOperand.packable(n: gh)
+        let layout = PartialGradients(features: f, units: h, gates: gh)
+        let partials = accumulating ? (0..<parts).map { _ in Storage(zeros: layout.count) } : []
         parallelFor(parts) { part in
             let r = chunkRange(part, of: parts, total: b)
             if r.isEmpty { return }
             self.backwardSweep(rows: r, dy: pdy.pointer, returnSequences: returnSequences, products: products,
-                               initialStateGradient: dh0, initialCellGradient: dc0)
+                               initialStateGradient: dh0, initialCellGradient: dc0,
+                               partial: accumulating ? partials[part].pointer : nil, layout: layout)
         }
+        let rows = t * b
+        let z = activations.pointer
+        if accumulating {
+            let targets: [(GradientTarget?, Int, Int)] = [
+                (kernelGradient, layout.kernel, f * gh), (recurrentKernelGradient, layout.recurrentKernel, h * gh),
+                (biasGradient, layout.bias, gh), (recurrentBiasGradient, layout.recurrentBias, gh)]
+            for (target, offset, count) in targets {
+                guard let target else { continue }
+                let out = target.pointer
+                for i in 0..<count {
+                    var sum = partials[0].pointer[offset + i]
+                    for p in partials.dropFirst() { sum += p.pointer[offset + i] }
+                    out[i] = target.overwrite ? sum : out[i] + sum
+                }
+            }
+        } else {
+            postSweepGradients(kernelGradient: kernelGradient, recurrentKernelGradient: recurrentKernelGradient,
+                               biasGradient: biasGradient, recurrentBiasGradient: recurrentBiasGradient)
+        }
+        if let dx {
+            // [T·B, F] = dGates · Wxᵀ, then back to [B, T, F].
+            let tmp = Storage(uninitializedCount: rows * f)
+            gemm(transposeA: false, transposeB: true, m: rows, n: f, k: gh, a: z, b: kernel, c: tmp.pointer)
+            for e in 0..<b {
+                for s in 0..<t {
+                    let src = tmp.pointer + (s &* b &+ e) &* f, dst = dx.pointer + (e &* t &+ s) &* f
+                    if dx.overwrite { dst.update(from: src, count: f) } else { for i in 0..<f { dst[i] += src[i] } }
+                }
+            }
+        }
+    }
+
+    /// Adds step s's share of the weight and bias gradients, from the part's rows `r`, to its
+    /// partial sums: xᵀ·dZ, hᵀ·dZ (for the GRUs, the recurrent side's gradients; for TensorFlow's,
+    /// (r·h)ᵀ for the candidate's block), column sums of dZ.
+    private func accumulate(step s: Int, rows r: Range<Int>, into partial: UnsafeMutablePointer<Float>,
+                            layout: PartialGradients) {
+        let (b, f, h, gh) = (batch, features, units, gates * units)
+        let row = s &* b &+ r.lowerBound, n = Int32(r.count)
+        let z = activations.pointer + row &* gh, hPrev = states.pointer + row &* h
+        let g32 = Int32(gh), h32 = Int32(h)
+        loupe_gemm_tn(Int32(f), g32, n, input.pointer + row &* f, Int32(f), z, g32, partial + layout.kernel, g32, 1)
+        var recurrentSide = UnsafePointer(z)
+        switch cell {
+        case .simple, .lstm:
+            loupe_gemm_tn(h32, g32, n, hPrev, h32, z, g32, partial + layout.recurrentKernel, g32, 1)
+        case .gru(resetAfter: true):
+            let q = recurrentProducts!.pointer + row &* gh
+            loupe_gemm_tn(h32, g32, n, hPrev, h32, q, g32, partial + layout.recurrentKernel, g32, 1)
+            recurrentSide = UnsafePointer(q)
+        case .gru(resetAfter: false):
+            let rh = resetStates!.pointer + row &* h
+            loupe_gemm_tn(h32, 2 * h32, n, hPrev, h32, z, g32, partial + layout.recurrentKernel, g32, 1)
+            loupe_gemm_tn(h32, h32, n, rh, h32, z + 2 * h, g32, partial + layout.recurrentKernel + 2 * h, g32, 1)
+        }
+        Self.addColumns(z, rows: r.count, columns: gh, into: partial + layout.bias)
+        if cell == .gru(resetAfter: true) { Self.addColumns(recurrentSide, rows: r.count, columns: gh, into: partial + layout.recurrentBias) }
+    }
+
+    /// out[j] += Σ_rows x[row][j], in row order, 16 columns at a time (columns a multiple of 16).
+    private static func addColumns(_ x: UnsafePointer<Float>, rows: Int, columns: Int, into out: UnsafeMutablePointer<Float>) {
+        for j in stride(from: 0, to: columns, by: 16) {
+            var acc = UnsafeRawPointer(out + j).loadUnaligned(as: SIMD16<Float>.self)
+            for row in 0..<rows { acc += UnsafeRawPointer(x + (row &* columns &+ j)).loadUnaligned(as: SIMD16<Float>.self) }
+            UnsafeMutableRawPointer(out + j).storeBytes(of: acc, as: SIMD16<Float>.self)
+        }
+    }
+
+    /// Where each gradient sits in a part's partial sums.
+    struct PartialGradients {
+        let kernel: Int, recurrentKernel: Int, bias: Int, recurrentBias: Int, count: Int
+        init(features f: Int, units h: Int, gates gh: Int) {
+            kernel = 0
+            recurrentKernel = f * gh
+            bias = recurrentKernel + h * gh
+            recurrentBias = bias + gh
+            count = recurrentBias + gh
+        }
+    }
+
+    /// The weight and bias gradients from the whole sweep's buffers, one product each.
+    private func postSweepGradients(kernelGradient: GradientTarget?, recurrentKernelGradient: GradientTarget?,
+                                    biasGradient: GradientTarget?, recurrentBiasGradient: GradientTarget?) {
+        let (b, t, f, h, gh) = (batch, steps, features, units, gates * units)
         let rows = t * b
         let z = activations.pointer
         if let target = recurrentKernelGradient {
@@ -212,22 +304,13 @@ final class RecurrentSequence: @unchecked Sendable {
         if let target = kernelGradient { weightGradient(input.pointer, rows: rows, columns: f, z, gh, into: target) }
         if let target = biasGradient { columnSums(z, rows: rows, columns: gh, into: target) }
         if let target = recurrentBiasGradient { columnSums(recurrentProducts!.pointer, rows: rows, columns: gh, into: target) }
-        if let dx {
-            // [T·B, F] = dGates · Wxᵀ, then back to [B, T, F].
-            let tmp = Storage(uninitializedCount: rows * f)
-            gemm(transposeA: false, transposeB: true, m: rows, n: f, k: gh, a: z, b: kernel, c: tmp.pointer)
-            for e in 0..<b {
-                for s in 0..<t {
-                    let src = tmp.pointer + (s &* b &+ e) &* f, dst = dx.pointer + (e &* t &+ s) &* f
-                    if dx.overwrite { dst.update(from: src, count: f) } else { for i in 0..<f { dst[i] += src[i] } }
-                }
-            }
-        }
+        _ = b
     }
 
     private func backwardSweep(rows r: Range<Int>, dy: UnsafePointer<Float>, returnSequences: Bool,
                                products: [PackedOperand], initialStateGradient: GradientTarget?,
-                               initialCellGradient: GradientTarget?) {
+                               initialCellGradient: GradientTarget?, partial: UnsafeMutablePointer<Float>?,
+                               layout: PartialGradients) {
         let (b, t, h, gh) = (batch, steps, units, gates * units)
         let n = r.count, n32 = Int32(r.count), h32 = Int32(h)
         // Per-part scratch: the gradient reaching the state from the step after (dhNext), the
@@ -267,6 +350,7 @@ final class RecurrentSequence: @unchecked Sendable {
                 loupe_gru_tf1_backward_reset(n32, h32, z, hPrev, dRH, dhNext)
                 products[1].multiply(m: n, a: z, lda: gh, accumulate: true, c: dhNext, ldc: h)
             }
+            if let partial { accumulate(step: s, rows: r, into: partial, layout: layout) }
         }
         for (target, source) in [(initialStateGradient, dhNext), (initialCellGradient, dc)] {
             guard let target else { continue }
