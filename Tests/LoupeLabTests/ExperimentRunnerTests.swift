@@ -44,6 +44,21 @@ sweep:
   optimizer.name: [adam, rmsprop]
 """
 
+let smallRecurrentExperiment = """
+name: small-recurrent
+data: {dataset: mnist-png28, sequence: rows}
+models:
+  lstm: {layers: [{type: lstm, units: 48}, {type: dense, units: 10}]}
+  rnn: {layers: [{type: rnn, units: 40}, {type: dense, units: 10}]}
+  gru: {layers: [{type: gru, units: 32, variant: pytorch, return_sequences: true}, {type: gru, units: 48}, {type: dense, units: 10}]}
+model: lstm
+train: {steps: 30, batch_size: 32, log_every: 5, checkpoint_every: 10, seed: 3}
+optimizer: {name: adam, lr: 1.0e-3}
+probes: {confusion: true}
+sweep:
+  model: [lstm, rnn, gru]
+"""
+
 private func run(_ text: String, into folder: URL, jobs: Int = 1, resume: Bool = false, root: String) throws -> [TrialSummary] {
     let experiment = try Experiment.parse(text: text, path: "small.yaml")
     let runner = try ExperimentRunner(experiment: experiment, output: folder, jobs: jobs, resume: resume,
@@ -98,7 +113,8 @@ private func run(_ text: String, into folder: URL, jobs: Int = 1, resume: Bool =
     /// Every op splits its work by shape, never by thread count: the same trial at 1, 2, 3, 8 and
     /// 16 threads (on this 2-core machine) gives the same weights, metrics, test accuracy,
     /// activation statistics and confusion matrix, and records the count it ran with.
-    @Test func resultsAreBitIdenticalWhateverTheThreadCount() throws {
+    @Test(arguments: ["convolutional", "recurrent"])
+    func resultsAreBitIdenticalWhateverTheThreadCount(models: String) throws {
         guard let root = testDataRoot() else { return }
         let before = computeThreads
         defer { try? setComputeThreads(before) }
@@ -108,7 +124,10 @@ private func run(_ text: String, into folder: URL, jobs: Int = 1, resume: Bool =
         // 16 and 32 filters: the direct and fused convolution kernels run (on AVX-512), as LeNet's do;
         // fc1's 512 units at the evaluation's batch of 250 have its bias add cut mid-row into pieces
         // (ThreadCountTests checks that op's values at many counts).
-        let text = smallExperiment.replacingOccurrences(of: "name: conv1, filters: 8", with: "name: conv1, filters: 16")
+        // The recurrent layers: 48 units accumulate their weight gradients step by step, 40 take
+        // them after the sweep; a GRU returning its sequence into another.
+        let text = models == "recurrent" ? smallRecurrentExperiment
+            : smallExperiment.replacingOccurrences(of: "name: conv1, filters: 8", with: "name: conv1, filters: 16")
             .replacingOccurrences(of: "name: conv2, filters: 8", with: "name: conv2, filters: 32")
             .replacingOccurrences(of: "name: fc1, units: 64", with: "name: fc1, units: 512")
         for threads in [1, 2, 3, 8, 16] {
