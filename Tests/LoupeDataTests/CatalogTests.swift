@@ -18,7 +18,7 @@ import Testing
 
     @Test func standardEntries() throws {
         let catalog = DatasetCatalog(dataDirectory: "/nowhere")
-        #expect(catalog.entries.map(\.name) == ["mnist", "fashion-mnist", "cifar10", "cifar10-gray28"])
+        #expect(catalog.entries.map(\.name) == ["mnist", "fashion-mnist", "cifar10", "cifar10-gray28", "mnist-png28"])
         for entry in catalog.entries {
             #expect(entry.classNames.count == 10)
             for file in entry.downloads {
