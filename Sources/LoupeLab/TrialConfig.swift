@@ -29,7 +29,8 @@ public struct TrialConfig: Sendable {
     }
 }
 
-/// `data:` — a catalog name (`dataset: cifar10-gray28`) or a `path` with its `format`.
+/// `data:` — a catalog name (`dataset: cifar10-gray28`) or a `path` with its `format`;
+/// `classes: [names]` lists the class folders in label order (see `DatasetSource.classes`).
 public struct DataConfig: Sendable {
     public typealias Format = DatasetFormat
     public var dataset: String?
@@ -37,7 +38,8 @@ public struct DataConfig: Sendable {
     public var format: Format
     public var channels: ImageChannels
     public var resize: ImageSize?
-    static let keys = ["dataset", "path", "format", "channels", "resize"]
+    public var classes: [String]?
+    static let keys = ["dataset", "path", "format", "channels", "resize", "classes"]
 
     init(_ r: ConfigReader) throws {
         dataset = try r.string("dataset")
@@ -57,6 +59,13 @@ public struct DataConfig: Sendable {
             }
             guard values.count == 2 else { throw r.fail("resize", "must be [height, width]") }
             resize = ImageSize(height: values[0], width: values[1])
+        }
+        if let names = try r.stringList("classes") {
+            if names.isEmpty || names.contains(where: \.isEmpty) { throw r.fail("classes", "must list the class names, in label order") }
+            if let twice = names.first(where: { name in names.filter { $0 == name }.count > 1 }) {
+                throw r.fail("classes", "names '\(twice)' twice")
+            }
+            classes = names
         }
     }
 }

@@ -12,11 +12,13 @@ public struct TrialData: Sendable {
         self.test = test
     }
 
-    /// Loads the splits `config` names: a catalog dataset, or a path in a format.
+    /// Loads the splits `config` names, a catalog dataset or a path in a format, and checks that
+    /// they agree (classes, sizes, neither empty) before any trial starts.
     public static func load(_ config: DataConfig, catalog: DatasetCatalog = DatasetCatalog()) throws -> TrialData {
-        let source = config.dataset.map { DatasetSource.catalog($0, channels: config.channels, resize: config.resize) }
-            ?? DatasetSource.path(config.path!, format: config.format, channels: config.channels, resize: config.resize)
-        return TrialData(train: try source.load(.train, catalog: catalog), test: try source.load(.test, catalog: catalog))
+        let location = config.dataset.map { DatasetSource.Location.catalog($0) } ?? .path(config.path!, format: config.format)
+        let source = DatasetSource(location, channels: config.channels, resize: config.resize, classes: config.classes)
+        let (train, test) = try source.loadSplits(catalog: catalog)
+        return TrialData(train: train, test: test)
     }
 }
 

@@ -297,3 +297,15 @@ func expectDatasetOrNamedError(_ paths: Set<String>, _ what: String,
         Issue.record("\(what): expected LoupeError.file, got \(error)", sourceLocation: sourceLocation)
     }
 }
+
+/// Writes `root/<split>/<class>/<n>.png` for each class: `images` gray `side`x`side` PNGs whose
+/// pixels are `10 * classIndex + n + i` (mod 256).
+func writeImageFolder(_ folder: TemporaryFolder, split: String, classes: [String], side: Int = 4, images: Int = 2) throws {
+    for (k, name) in classes.enumerated() {
+        for n in 0..<images {
+            let pixels = (0..<(side * side)).map { UInt8((10 * k + n + $0) % 256) }
+            try folder.write(PNG.encode(PNGImage(width: side, height: side, channels: 1, pixels: pixels)),
+                             to: "\(split)/\(name)/\(n).png")
+        }
+    }
+}

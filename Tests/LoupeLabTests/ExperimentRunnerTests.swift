@@ -194,4 +194,38 @@ private func run(_ text: String, into folder: URL, jobs: Int = 1, resume: Bool =
         }
         #expect(!FileManager.default.fileExists(atPath: output.path))
     }
+
+    /// A Test folder that lacks one of Train's class folders stops the run before anything is
+    /// written; `data.classes` then decides the labels, and the trial runs.
+    @Test func splitsThatDisagreeStopTheRunBeforeItStarts() throws {
+        let data = try temporaryFolder(), output = try temporaryFolder().appendingPathComponent("out")
+        defer { try? FileManager.default.removeItem(at: data); try? FileManager.default.removeItem(at: output.deletingLastPathComponent()) }
+        for (split, classes) in [("Train", ["cat", "dog"]), ("Test", ["dog"])] {
+            for name in classes {
+                let folder = data.appendingPathComponent("\(split)/\(name)")
+                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+                for n in 0..<3 {
+                    let png = try PNG.encode(PNGImage(width: 4, height: 4, channels: 1, pixels: (0..<16).map { UInt8(n * 16 + $0) }))
+                    try Data(png).write(to: folder.appendingPathComponent("\(n).png"))
+                }
+            }
+        }
+        let text = """
+        name: pets
+        data: {path: \(data.path)}
+        model: {layers: [{type: flatten}, {type: dense, name: fc, units: 2}]}
+        train: {steps: 3, batch_size: 2, log_every: 1}
+        optimizer: {name: sgd, lr: 0.1}
+        """
+        do {
+            _ = try run(text, into: output, root: data.path)
+            Issue.record("no error")
+        } catch {
+            #expect("\(error)".contains(data.appendingPathComponent("Test").path) && "\(error)".contains("lacks cat"), "\(error)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: output.path))
+        let listed = text.replacingOccurrences(of: "{path: \(data.path)}", with: "{path: \(data.path), classes: [cat, dog]}")
+        let summaries = try run(listed, into: output, root: data.path)
+        #expect(summaries.count == 1 && summaries[0].status == .completed, "\(summaries)")
+    }
 }
