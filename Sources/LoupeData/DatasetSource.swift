@@ -12,6 +12,29 @@ public enum DatasetFormat: String, Sendable, CaseIterable {
     /// CIFAR-10 binary batches, in the folder or its `cifar-10-batches-bin` sub-folder
     /// (`Dataset.cifar10`).
     case cifar10
+
+    /// The format of the dataset in folder `path`, told by what it holds: a `Train` or `Test`
+    /// folder (any capitalisation), MNIST's IDX file names, or CIFAR-10's batches (there or in
+    /// `cifar-10-batches-bin`). Throws, naming the folder, when it holds none of them.
+    public static func detect(_ path: String) throws -> DatasetFormat {
+        guard Files.isDirectory(path) else {
+            throw LoupeError.file(path: path, message: Files.isFile(path)
+                ? "is a file: give the folder that holds the dataset" : "dataset folder not found")
+        }
+        if DatasetSplit.allCases.contains(where: { (try? Dataset.splitFolder(root: path, split: $0)) != nil }) {
+            return .folder
+        }
+        let idxNames = DatasetSplit.allCases.flatMap { split -> [String] in
+            let names = IDX.fileNames(split)
+            return [names.images, names.labels]
+        }
+        if idxNames.contains(where: { IDX.path(in: path, $0) != nil }) { return .idx }
+        let batches = CIFAR10.batchFolder(path)
+        if (CIFAR10.trainingFiles + CIFAR10.testFiles).contains(where: { Files.isFile(Files.join(batches, $0)) }) {
+            return .cifar10
+        }
+        throw LoupeError.file(path: path, message: "cannot tell the dataset's format: it holds no Train or Test folder, no IDX files named as MNIST's (train-images-idx3-ubyte.gz, …) and no CIFAR-10 batches (data_batch_1.bin, …); give its format (--format, or data.format in an experiment file: folder, idx or cifar10)")
+    }
 }
 
 /// Where a dataset comes from, a catalog name or a folder in a format, and the channels, size

@@ -200,16 +200,8 @@ private func run(_ text: String, into folder: URL, jobs: Int = 1, resume: Bool =
     @Test func splitsThatDisagreeStopTheRunBeforeItStarts() throws {
         let data = try temporaryFolder(), output = try temporaryFolder().appendingPathComponent("out")
         defer { try? FileManager.default.removeItem(at: data); try? FileManager.default.removeItem(at: output.deletingLastPathComponent()) }
-        for (split, classes) in [("Train", ["cat", "dog"]), ("Test", ["dog"])] {
-            for name in classes {
-                let folder = data.appendingPathComponent("\(split)/\(name)")
-                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-                for n in 0..<3 {
-                    let png = try PNG.encode(PNGImage(width: 4, height: 4, channels: 1, pixels: (0..<16).map { UInt8(n * 16 + $0) }))
-                    try Data(png).write(to: folder.appendingPathComponent("\(n).png"))
-                }
-            }
-        }
+        try writePNGFolder(data, split: "Train", classes: ["cat", "dog"])
+        try writePNGFolder(data, split: "Test", classes: ["dog"])
         let text = """
         name: pets
         data: {path: \(data.path)}
