@@ -77,9 +77,7 @@ public final class TrialRunner {
         var history = TrialHistory()
         if resume && fm.fileExists(atPath: layout.checkpoint.path) {
             // A kill during an atomic write leaves its temporary file (`.<name>.<pid>.<n>.tmp`).
-            for name in (try? fm.contentsOfDirectory(atPath: layout.root.path)) ?? [] where name.hasPrefix(".") && name.hasSuffix(".tmp") {
-                try? fm.removeItem(at: layout.root.appendingPathComponent(name))
-            }
+            AtomicFile.removeLeftovers(in: layout.root)
             try state.restore(from: layout.checkpoint)
             history = try TrialHistory.read(layout, before: state.step)
         } else {

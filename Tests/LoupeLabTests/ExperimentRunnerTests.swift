@@ -150,8 +150,12 @@ private func run(_ text: String, into folder: URL, jobs: Int = 1, resume: Bool =
         // A kill during a final write leaves a temporary file; the resumed run removes it.
         let leftover = layout.trial(trial.id).root.appendingPathComponent(".summary.json.4242.17.tmp")
         try Data("{".utf8).write(to: leftover)
+        // So does one of the experiment's own files, in the results folder.
+        let rootLeftover = interrupted.appendingPathComponent(".experiment.yaml.4242.18.tmp")
+        try Data("na".utf8).write(to: rootLeftover)
         let resumed = try run(single, into: interrupted, resume: true, root: root)[0]
         #expect(!FileManager.default.fileExists(atPath: leftover.path))
+        #expect(!FileManager.default.fileExists(atPath: rootLeftover.path))
         #expect(resumed.id == reference.id && resumed.status == .completed)
         let a = ExperimentLayout(root: straight).trial(reference.id), b = layout.trial(reference.id)
         #expect(try Data(contentsOf: a.weights) == Data(contentsOf: b.weights))
