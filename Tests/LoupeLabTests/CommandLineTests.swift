@@ -4,7 +4,7 @@ import LoupeData
 import Testing
 
 /// The `loupe` executable built beside the test bundle.
-private func loupeExecutable() -> URL? {
+func loupeExecutable() -> URL? {
     let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
     for candidate in [bundle.appendingPathComponent("loupe"), bundle.deletingLastPathComponent().appendingPathComponent("loupe")]
     where FileManager.default.isExecutableFile(atPath: candidate.path) {
@@ -16,7 +16,7 @@ private func loupeExecutable() -> URL? {
 
 /// Runs `loupe arguments` to completion; returns (status, standard output + error).
 @discardableResult
-private func runLoupe(_ executable: URL, _ arguments: [String], data: String) throws -> (status: Int32, output: String) {
+func runLoupe(_ executable: URL, _ arguments: [String], data: String) throws -> (status: Int32, output: String) {
     let process = try start(executable, arguments, data: data)
     let output = process.standardOutput as! Pipe
     let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
@@ -24,7 +24,7 @@ private func runLoupe(_ executable: URL, _ arguments: [String], data: String) th
     return (process.terminationStatus, text)
 }
 
-private func start(_ executable: URL, _ arguments: [String], data: String) throws -> Process {
+func start(_ executable: URL, _ arguments: [String], data: String) throws -> Process {
     let process = Process()
     process.executableURL = executable
     process.arguments = arguments
