@@ -192,8 +192,10 @@ func naiveGrayPNG(_ bytes: [UInt8]) throws -> (width: Int, height: Int, pixels: 
 
 /// A tiny HTTP server on 127.0.0.1 serving `folder` (Python's `http.server`), started by a test
 /// and stopped by `stop()`. Paths under `/drop/` answer with a Content-Length of 1,000,000,
-/// send 1,000 bytes and close the connection. The script also exits by itself after a minute,
-/// so a crashed test leaves nothing running.
+/// send 1,000 bytes and close the connection. The script also exits by itself after 15 minutes,
+/// so a crashed test leaves nothing running for long. (Not sooner: with suites in parallel, the
+/// training suites' synchronous tests can hold both of a 2-core machine's cooperative threads
+/// for a minute or more, and an async download test resumes only when one is free.)
 final class LocalHTTPServer: @unchecked Sendable {
     let process = Process()
     let port: Int
@@ -221,7 +223,7 @@ final class LocalHTTPServer: @unchecked Sendable {
         def log_message(self, *args):
             pass
     server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), Handler)
-    threading.Timer(60, lambda: os._exit(0)).start()
+    threading.Timer(900, lambda: os._exit(0)).start()
     print(server.server_address[1], flush=True)
     server.serve_forever()
     """
