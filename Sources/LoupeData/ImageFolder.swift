@@ -21,24 +21,32 @@ extension Dataset {
     ///   values. Alpha is dropped; color becomes gray, when asked, by luma rounded to a byte.
     /// - Every image must have the size of the first, unless `resize` is given: then every image
     ///   is resized (bilinear, see `resizeBilinear`, rounded to bytes) to it.
+    /// - With `classes`, labels index that list instead: a class folder not in it throws, naming
+    ///   the folder; a class of the list may have no folder (no images of it in this split).
     /// - A missing split, a class folder without PNGs, a corrupt PNG or one of another size throws
     ///   a `LoupeError.file` naming the file (and its index in the dataset).
     ///
     /// PNGs decode in parallel in fixed chunks, into fixed places: the result does not depend on
     /// the number of threads.
     public static func imageFolder(root: String, split: DatasetSplit, channels: ImageChannels = .automatic,
-                                   resize: ImageSize? = nil) throws -> Dataset {
+                                   resize: ImageSize? = nil, classes: [String]? = nil) throws -> Dataset {
         let folder = try splitFolder(root: root, split: split)
-        return try imageFolder(splitFolder: folder, channels: channels, resize: resize)
+        return try imageFolder(splitFolder: folder, channels: channels, resize: resize, classes: classes)
     }
 
     /// Reads `folder/<class>/*.png` (one split's folder itself); see `imageFolder(root:split:…)`.
     public static func imageFolder(splitFolder folder: String, channels: ImageChannels = .automatic,
-                                   resize: ImageSize? = nil) throws -> Dataset {
+                                   resize: ImageSize? = nil, classes: [String]? = nil) throws -> Dataset {
+        try readImageFolder(folder, channels: channels, resize: resize, classes: classes).dataset
+    }
+
+    /// The dataset and its first file (which fixed the image size).
+    static func readImageFolder(_ folder: String, channels: ImageChannels, resize: ImageSize?,
+                                classes: [String]?) throws -> (dataset: Dataset, firstFile: String) {
         if let resize, resize.height <= 0 || resize.width <= 0 {
             throw LoupeError.invalidArgument(name: "resize", message: "resize to \(resize) has an empty dimension")
         }
-        let (classNames, files, labels) = try listImages(folder)
+        let (classNames, files, labels) = try listImages(folder, classes: classes)
 
         // The first image fixes the size (unless resizing) and, for `.automatic`, the channels.
         var scratch: [UInt8] = []
@@ -108,7 +116,7 @@ extension Dataset {
         for part in 0..<parts {
             if let failure = failures[part] { throw failure }
         }
-        return try Dataset(pixels: pixels, labels: labels, imageShape: shape, classNames: classNames, source: folder)
+        return (try Dataset(pixels: pixels, labels: labels, imageShape: shape, classNames: classNames, source: folder), files[0])
     }
 
     /// `root/<split>`, accepting any capitalisation of the split's folder name.
@@ -126,21 +134,33 @@ extension Dataset {
         throw LoupeError.file(path: exact, message: "split folder '\(split.rawValue)' is missing (\(root) has \(found))")
     }
 
-    /// Class names (sorted numerically when all are integers), the PNG paths in class then file
-    /// order, and each one's label.
-    static func listImages(_ folder: String) throws -> (classNames: [String], files: [String], labels: [Int32]) {
+    /// The class folders of split folder `folder`, in label order: numerically when every name
+    /// is an integer, else by string.
+    static func classFolders(_ folder: String) throws -> [String] {
         guard Files.isDirectory(folder) else {
             throw LoupeError.file(path: folder, message: "split folder not found")
         }
-        var classNames = try Files.list(folder).filter { Files.isDirectory(Files.join(folder, $0)) }
-        guard !classNames.isEmpty else {
+        var names = try Files.list(folder).filter { Files.isDirectory(Files.join(folder, $0)) }
+        guard !names.isEmpty else {
             throw LoupeError.file(path: folder, message: "no class folders: expected \(folder)/<class>/*.png")
         }
-        if classNames.allSatisfy({ Int($0) != nil }) {
-            classNames.sort { Int($0)! < Int($1)! }
+        if names.allSatisfy({ Int($0) != nil }) {
+            names.sort { Int($0)! < Int($1)! }
+        }
+        return names
+    }
+
+    /// Class names (the folders', or `classes`), the PNG paths in class then file order, and
+    /// each one's label.
+    static func listImages(_ folder: String, classes: [String]? = nil) throws -> (classNames: [String], files: [String], labels: [Int32]) {
+        let present = try classFolders(folder)
+        let classNames = classes ?? present
+        if let classes, let stray = present.first(where: { !classes.contains($0) }) {
+            throw LoupeError.file(path: Files.join(folder, stray),
+                                  message: "class folder '\(stray)' is not in the class list (data.classes: \(classes.joined(separator: ", ")))")
         }
         var files: [String] = [], labels: [Int32] = []
-        for (label, name) in classNames.enumerated() {
+        for (label, name) in classNames.enumerated() where present.contains(name) {
             let classFolder = Files.join(folder, name)
             let images = try Files.list(classFolder).filter { $0.lowercased().hasSuffix(".png") }
             guard !images.isEmpty else {

@@ -32,13 +32,17 @@ public enum Report {
     public static let markdownFile = "report.md"
     public static let imageFolder = "report"
 
-    /// Writes the report files into `directory` (each atomically) and returns where the page and
-    /// its Markdown twin are. Throws `LoupeError.file` naming the folder or file that is missing
+    /// Writes the report files into `directory` (each atomically, removing the temporary files a
+    /// crash of an earlier report left) and returns where the page and its Markdown twin are. Throws `LoupeError.file` naming the folder or file that is missing
     /// or unreadable (no such folder, no trials, a bad summary, metrics or weights file).
     @discardableResult
     public static func write(experiment directory: URL, options: ReportOptions = ReportOptions()) throws -> (html: URL, markdown: URL) {
         let content = try ReportContent(ExperimentResults.read(directory), options: options)
         let images = directory.appendingPathComponent(imageFolder)
+        // What a crash of an earlier report left: only the report's own files, so a run still
+        // writing into the folder is not disturbed.
+        AtomicFile.removeLeftovers(in: directory, replacing: [htmlFile, markdownFile])
+        AtomicFile.removeLeftovers(in: images)
         try writeAtomically(Data(content.lossChart.utf8), to: images.appendingPathComponent(ReportContent.lossFile))
         try writeAtomically(Data(content.accuracyChart.utf8), to: images.appendingPathComponent(ReportContent.accuracyFile))
         for figure in content.filters {

@@ -46,6 +46,9 @@ public final class ExperimentRunner: Sendable {
             let key = "\(trial.config.data)"
             if loaded[key] == nil { loaded[key] = try TrialData.load(trial.config.data, catalog: catalog) }
         }
+        // A kill during a write of the experiment's own files (experiment.yaml, the HParams
+        // events) leaves a temporary file; each trial's folder is cleaned when the trial resumes.
+        if resume { AtomicFile.removeLeftovers(in: layout.root) }
         try FileManager.default.createDirectory(at: layout.trialsFolder, withIntermediateDirectories: true)
         try writeAtomically(Data(experiment.text.utf8), to: layout.experimentFile)
         let store = try RunStore(url: layout.store)

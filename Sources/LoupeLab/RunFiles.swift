@@ -184,15 +184,19 @@ public struct MetricRow: Sendable, Equatable {
 
     public static let header = "step,loss,accuracy,learning_rate,seconds"
 
-    /// The row as CSV; floats in shortest round-trip form so the file reproduces bits.
-    public var csvLine: String { "\(step),\(Float(loss)),\(Float(accuracy)),\(Float(learningRate)),\(String(format: "%.3f", seconds))" }
+    /// The row as CSV, each number in the shortest form that reads back to the same bits: the
+    /// loss and learning rate as the Floats the trainer computed them in, the accuracy (a
+    /// fraction of the batch) as a Double; seconds to the millisecond.
+    public var csvLine: String { "\(step),\(Float(loss)),\(accuracy),\(Float(learningRate)),\(String(format: "%.3f", seconds))" }
 
-    /// Reads a metrics file; throws naming the file and line on malformed rows.
+    /// Reads a metrics file; throws naming the file and line on malformed rows. The loss and
+    /// learning rate are read as Floats, then widened, as the trainer's rows hold them: a resumed
+    /// trial's earlier rows are then the very values an uninterrupted run has.
     public static func read(_ url: URL) throws -> [MetricRow] {
         try readCSV(url, header: header) { fields in
-            guard fields.count == 5, let step = Int(fields[0]), let loss = Double(fields[1]), let accuracy = Double(fields[2]),
-                  let lr = Double(fields[3]), let seconds = Double(fields[4]) else { return nil }
-            return MetricRow(step: step, loss: loss, accuracy: accuracy, learningRate: lr, seconds: seconds)
+            guard fields.count == 5, let step = Int(fields[0]), let loss = Float(fields[1]), let accuracy = Double(fields[2]),
+                  let lr = Float(fields[3]), let seconds = Double(fields[4]) else { return nil }
+            return MetricRow(step: step, loss: Double(loss), accuracy: accuracy, learningRate: Double(lr), seconds: seconds)
         }
     }
 }

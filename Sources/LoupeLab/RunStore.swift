@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-import LoupeCore
+@_spi(FaultInjection) import LoupeCore
 
 /// The run store: an SQLite index (GRDB) of every trial of an experiment folder and its metrics,
 /// for `loupe runs` to list, filter and compare. The files in the trial folders stay the record;
@@ -51,9 +51,11 @@ public final class RunStore: Sendable {
         }
     }
 
-    /// Records (or replaces) a trial's summary and metrics.
+    /// Records (or replaces) a trial's summary and metrics, in one transaction: a crash before it
+    /// commits leaves the previous record (SQLite's journal rolls it back on the next open).
     public func record(experiment: String, summary: TrialSummary, metrics: [MetricRow]) throws {
         let json = String(decoding: try TrialSummary.encoder.encode(summary), as: UTF8.self)
+        let crash = AtomicFile.faultInjection.get()?.stage(url)
         do {
             try queue.write { db in
                 try db.execute(sql: "DELETE FROM metric WHERE trial_id = ?", arguments: [summary.id])
@@ -66,7 +68,11 @@ public final class RunStore: Sendable {
                     try db.execute(sql: "INSERT OR REPLACE INTO metric VALUES (?, ?, ?, ?, ?, ?)",
                                    arguments: [summary.id, row.step, row.loss.isFinite ? row.loss : nil, row.accuracy, row.learningRate, row.seconds])
                 }
+                // Tests: every row written, not committed (whatever the stage).
+                if let crash { throw AtomicFile.InjectedCrash(stage: crash, url: url) }
             }
+        } catch let crash as AtomicFile.InjectedCrash {
+            throw crash
         } catch {
             throw LoupeError.file(path: url.path, message: "cannot record trial \(summary.id) (\(error))")
         }

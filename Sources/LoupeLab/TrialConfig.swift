@@ -51,7 +51,8 @@ extension TrialConfig {
     }
 }
 
-/// `data:` — a catalog name (`dataset: cifar10-gray28`) or a `path` with its `format`.
+/// `data:` — a catalog name (`dataset: cifar10-gray28`) or a `path` with its `format`;
+/// `classes: [names]` lists the class folders in label order (see `DatasetSource.classes`).
 public struct DataConfig: Sendable {
     public typealias Format = DatasetFormat
     public var dataset: String?
@@ -63,7 +64,8 @@ public struct DataConfig: Sendable {
     /// models; `none` (default) keeps images.
     public var sequence: SequenceMode
     public enum SequenceMode: String, Sendable, CaseIterable { case none, rows }
-    static let keys = ["dataset", "path", "format", "channels", "resize", "sequence"]
+    public var classes: [String]?
+    static let keys = ["dataset", "path", "format", "channels", "resize", "sequence", "classes"]
 
     init(_ r: ConfigReader) throws {
         dataset = try r.string("dataset")
@@ -85,6 +87,13 @@ public struct DataConfig: Sendable {
             resize = ImageSize(height: values[0], width: values[1])
         }
         sequence = SequenceMode(rawValue: try r.string("sequence", default: "none", oneOf: SequenceMode.allCases.map(\.rawValue))!)!
+        if let names = try r.stringList("classes") {
+            if names.isEmpty || names.contains(where: \.isEmpty) { throw r.fail("classes", "must list the class names, in label order") }
+            if let twice = names.first(where: { name in names.filter { $0 == name }.count > 1 }) {
+                throw r.fail("classes", "names '\(twice)' twice")
+            }
+            classes = names
+        }
     }
 }
 

@@ -12,11 +12,12 @@ public struct TrialData: Sendable {
         self.test = test
     }
 
-    /// Loads the splits `config` names: a catalog dataset, or a path in a format.
+    /// Loads the splits `config` names, a catalog dataset or a path in a format, and checks that
+    /// they agree (classes, sizes, neither empty) before any trial starts.
     public static func load(_ config: DataConfig, catalog: DatasetCatalog = DatasetCatalog()) throws -> TrialData {
-        let source = config.dataset.map { DatasetSource.catalog($0, channels: config.channels, resize: config.resize) }
-            ?? DatasetSource.path(config.path!, format: config.format, channels: config.channels, resize: config.resize)
-        let train = try source.load(.train, catalog: catalog), test = try source.load(.test, catalog: catalog)
+        let location = config.dataset.map { DatasetSource.Location.catalog($0) } ?? .path(config.path!, format: config.format)
+        let source = DatasetSource(location, channels: config.channels, resize: config.resize, classes: config.classes)
+        let (train, test) = try source.loadSplits(catalog: catalog)
         if config.sequence == .rows { return TrialData(train: train.readingRows(), test: test.readingRows()) }
         return TrialData(train: train, test: test)
     }
@@ -25,8 +26,9 @@ public struct TrialData: Sendable {
 /// Runs one trial and writes its folder (see `ExperimentLayout`): builds its `TrialState` (or
 /// restores it from the checkpoint when resuming), hands the step loop to `Trainer`, then
 /// evaluates the final weights on the test split (accuracy, activation probes, confusion) and
-/// writes `weights.safetensors` and `summary.json`. Rows, evaluations and the summary go to the
-/// sinks as they happen; hooks run at the trainer's fixed points and when the trial ends. The
+/// writes `weights.safetensors` and, after the sinks and hooks have had the end, `summary.json`
+/// (so a finished summary means nothing of the trial is left to write). Rows, evaluations and the
+/// summary go to the sinks as they happen; hooks run at the trainer's fixed points and when the trial ends. The
 /// whole trial runs under one `KernelPolicy`, recorded in its summary.
 public final class TrialRunner {
     public let trial: Trial
@@ -65,6 +67,10 @@ public final class TrialRunner {
     public func run(resume: Bool, stoppingAt stop: Int? = nil) throws -> TrialSummary {
         flushDenormals()
         if resume, let done = try? TrialSummary.read(layout.summary), done.status == .completed || done.status == .diverged {
+            // A kill right after the summary was written leaves the checkpoint (and perhaps a
+            // temporary file of an earlier write).
+            try? FileManager.default.removeItem(at: layout.checkpoint)
+            AtomicFile.removeLeftovers(in: layout.root)
             return done
         }
         return try kernels.run { try train(resume: resume, stoppingAt: stop) }
@@ -77,9 +83,7 @@ public final class TrialRunner {
         var history = TrialHistory()
         if resume && fm.fileExists(atPath: layout.checkpoint.path) {
             // A kill during an atomic write leaves its temporary file (`.<name>.<pid>.<n>.tmp`).
-            for name in (try? fm.contentsOfDirectory(atPath: layout.root.path)) ?? [] where name.hasPrefix(".") && name.hasSuffix(".tmp") {
-                try? fm.removeItem(at: layout.root.appendingPathComponent(name))
-            }
+            AtomicFile.removeLeftovers(in: layout.root)
             try state.restore(from: layout.checkpoint)
             history = try TrialHistory.read(layout, before: state.step)
         } else {
@@ -129,10 +133,14 @@ public final class TrialRunner {
             summary.activations = Dictionary(uniqueKeysWithValues: zip(config.probes.activations, activations))
             summary.confusion = confusion
         }
-        try summary.write(to: layout.summary)
-        try? fm.removeItem(at: layout.checkpoint)
+        // summary.json saying the trial finished is the last thing written: a kill before it
+        // resumes from the checkpoint and redoes the end (the run index's record, TensorBoard's
+        // last scalars and histograms); after it, only the checkpoint's removal is left, which
+        // a resume does.
         for sink in sinks { sink.trialFinished(trial, summary) }
         for hook in hooks { try hook.trialEnded(context, summary) }
+        try summary.write(to: layout.summary)
+        try? fm.removeItem(at: layout.checkpoint)
         return summary
     }
 }

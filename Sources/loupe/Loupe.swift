@@ -202,25 +202,54 @@ struct DataCommand: AsyncParsableCommand {
     }
 
     struct Verify: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Check a dataset's files against their SHA-256 sums.")
-        @Argument var name: String
+        static let configuration = CommandConfiguration(
+            abstract: "Check a dataset as loupe run reads it: a catalog name (its files' SHA-256 sums first) or a folder.",
+            discussion: "Reads both splits exactly as training does, checks that they agree (class folders, image sizes, neither empty) and prints a summary; the first bad file is named with the reason, and the exit code is 1.")
+        @Argument(help: "A catalog name, or a folder: Train/<class>/*.png and Test/<class>/*.png, MNIST's IDX files, or CIFAR-10's binary batches.")
+        var dataset: String
+        @Option(help: "How the folder stores the dataset: folder, idx or cifar10 (default: told by the files it holds).")
+        var format: DatasetFormat?
+
         func run() throws {
             do {
-                let checks = try DatasetCatalog().verify(name)
-                var bad = false
-                for check in checks {
-                    let text: String
-                    switch check.status {
-                    case .verified: text = "ok"
-                    case .contentVerified: text = "ok (content)"
-                    case .noChecksum: text = "present (no published checksum)"
-                    case .missing: text = "MISSING"; bad = true
-                    case let .mismatch(expected, found): text = "MISMATCH: expected \(expected), found \(found)"; bad = true
-                    }
-                    print("\(check.path): \(text)")
+                let catalog = DatasetCatalog()
+                let source: DatasetSource
+                if format == nil, catalog.entries.contains(where: { $0.name == dataset }) {
+                    guard try checkSums(catalog) else { Foundation.exit(1) }
+                    source = .catalog(dataset)
+                } else {
+                    let format = try self.format ?? DatasetFormat.detect(dataset)
+                    say("\(dataset): format \(format.rawValue)")
+                    source = .path(dataset, format: format)
                 }
-                if bad { Foundation.exit(1) }
+                let (train, test) = try source.loadSplits(catalog: catalog)
+                for (split, part) in [(DatasetSplit.train, train), (.test, test)] {
+                    say("\(split.rawValue): \(part.count) images, \(part.classCount) classes, sample shape \(part.imageShape) (height x width x channels)")
+                }
+                let (trainCounts, testCounts) = (train.classCounts, test.classCounts)
+                let classes = train.classNames.indices.map { "\(train.classNames[$0]) (\(trainCounts[$0]) train, \(testCounts[$0]) test)" }
+                say("classes: " + classes.joined(separator: ", "))
+                say("ok: both splits read as loupe run reads them")
             } catch { fail(error) }
+        }
+
+        /// Prints each published file's check; false when one is missing or differs.
+        func checkSums(_ catalog: DatasetCatalog) throws -> Bool {
+            var good = true
+            for check in try catalog.verify(dataset) {
+                let text: String
+                switch check.status {
+                case .verified: text = "ok"
+                case .contentVerified: text = "ok (content)"
+                case .noChecksum: text = "present (no published checksum)"
+                case .missing: text = "MISSING"; good = false
+                case let .mismatch(expected, found): text = "MISMATCH: expected \(expected), found \(found)"; good = false
+                }
+                say("\(check.path): \(text)")
+            }
+            return good
         }
     }
 }
+
+extension DatasetFormat: ExpressibleByArgument {}

@@ -91,4 +91,23 @@ import Testing
     @Test func formatNames() {
         #expect(DatasetFormat.allCases.map(\.rawValue) == ["folder", "idx", "cifar10"])
     }
+
+    /// A folder's format, told by what it holds: split folders, MNIST's IDX names, CIFAR-10's batches.
+    @Test func formatsAreToldByTheFilesAFolderHolds() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        try writeImageFolder(folder, split: "images/train", classes: ["0"])
+        try folder.makeFolder("images/TEST")
+        try folder.write(idxLabels([1]), to: "mnist/t10k-labels-idx1-ubyte.gz")
+        try folder.write(cifarRecord(label: 1), to: "cifar/cifar-10-batches-bin/test_batch.bin")
+        try folder.write(cifarRecord(label: 1), to: "flat/data_batch_1.bin")
+        #expect(try DatasetFormat.detect(folder.file("images")) == .folder)
+        #expect(try DatasetFormat.detect(folder.file("mnist")) == .idx)
+        #expect(try DatasetFormat.detect(folder.file("cifar")) == .cifar10)
+        #expect(try DatasetFormat.detect(folder.file("flat")) == .cifar10)
+        let unknown = fileError { _ = try DatasetFormat.detect(folder.file("images/train")) }
+        #expect(unknown?.path == folder.file("images/train") && unknown?.message.contains("--format") == true, "\(String(describing: unknown))")
+        let missing = fileError { _ = try DatasetFormat.detect(folder.file("nowhere")) }
+        #expect(missing?.message.contains("not found") == true)
+    }
 }

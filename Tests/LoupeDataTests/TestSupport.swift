@@ -192,8 +192,10 @@ func naiveGrayPNG(_ bytes: [UInt8]) throws -> (width: Int, height: Int, pixels: 
 
 /// A tiny HTTP server on 127.0.0.1 serving `folder` (Python's `http.server`), started by a test
 /// and stopped by `stop()`. Paths under `/drop/` answer with a Content-Length of 1,000,000,
-/// send 1,000 bytes and close the connection. The script also exits by itself after a minute,
-/// so a crashed test leaves nothing running.
+/// send 1,000 bytes and close the connection. The script also exits by itself after 15 minutes,
+/// so a crashed test leaves nothing running for long. (Not sooner: with suites in parallel, the
+/// training suites' synchronous tests can hold both of a 2-core machine's cooperative threads
+/// for a minute or more, and an async download test resumes only when one is free.)
 final class LocalHTTPServer: @unchecked Sendable {
     let process = Process()
     let port: Int
@@ -221,7 +223,7 @@ final class LocalHTTPServer: @unchecked Sendable {
         def log_message(self, *args):
             pass
     server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), Handler)
-    threading.Timer(60, lambda: os._exit(0)).start()
+    threading.Timer(900, lambda: os._exit(0)).start()
     print(server.server_address[1], flush=True)
     server.serve_forever()
     """
@@ -295,5 +297,17 @@ func expectDatasetOrNamedError(_ paths: Set<String>, _ what: String,
         #expect(paths.contains(path), "\(what): the error names \(path)", sourceLocation: sourceLocation)
     } catch {
         Issue.record("\(what): expected LoupeError.file, got \(error)", sourceLocation: sourceLocation)
+    }
+}
+
+/// Writes `root/<split>/<class>/<n>.png` for each class: `images` gray `side`x`side` PNGs whose
+/// pixels are `10 * classIndex + n + i` (mod 256).
+func writeImageFolder(_ folder: TemporaryFolder, split: String, classes: [String], side: Int = 4, images: Int = 2) throws {
+    for (k, name) in classes.enumerated() {
+        for n in 0..<images {
+            let pixels = (0..<(side * side)).map { UInt8((10 * k + n + $0) % 256) }
+            try folder.write(PNG.encode(PNGImage(width: side, height: side, channels: 1, pixels: pixels)),
+                             to: "\(split)/\(name)/\(n).png")
+        }
     }
 }

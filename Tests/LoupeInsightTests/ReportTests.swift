@@ -2,7 +2,7 @@ import Foundation
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
-import LoupeCore
+@_spi(FaultInjection) import LoupeCore
 import LoupeData
 import LoupeLab
 import Testing
@@ -194,5 +194,29 @@ private func resultsRow(_ markdown: String, _ trialID: String) -> [String: Strin
         try Report.write(experiment: experiment.root)
         let files = try FileManager.default.contentsOfDirectory(atPath: experiment.root.appendingPathComponent("report").path)
         #expect(!files.contains("filters-adam-s0.png") && files.contains("filters-adam-s1.png"))
+    }
+
+    /// A crash part-way through writing a report file or one of its images leaves the previous
+    /// one whole under its name (a PNG still decodes); the next report removes the temporary
+    /// file and writes the new version.
+    @Test(arguments: ["report.html", "report.md", "report/loss.svg", "report/filters-adam-s1.png"], AtomicFile.Stage.allCases)
+    func aCrashWhileWritingLeavesThePreviousReportWhole(file: String, stage: AtomicFile.Stage) throws {
+        let experiment = try SyntheticExperiment()
+        defer { experiment.remove() }
+        try Report.write(experiment: experiment.root)
+        let target = experiment.root.appendingPathComponent(file), folder = target.deletingLastPathComponent()
+        let before = try Data(contentsOf: target)
+        // One trial fewer: every page and chart changes.
+        try FileManager.default.removeItem(at: ExperimentLayout(root: experiment.root).trial("adam-s2").root)
+        try AtomicFile.faultInjection.withValue(AtomicFile.FaultInjection { $0 == target ? stage : nil }) {
+            #expect(throws: AtomicFile.InjectedCrash(stage: stage, url: target)) { try Report.write(experiment: experiment.root) }
+        }
+        #expect(try Data(contentsOf: target) == before)
+        if file.hasSuffix(".png") { _ = try PNG.decode(Array(before), path: target.path) }
+        let leftovers = { try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { AtomicFile.finalName(ofLeftover: $0) != nil } }
+        #expect(try leftovers().count == 1)
+        try Report.write(experiment: experiment.root)
+        #expect(try leftovers().isEmpty)
+        if !file.hasSuffix(".png") { #expect(try Data(contentsOf: target) != before) }
     }
 }

@@ -1,9 +1,10 @@
 import Foundation
 @testable import LoupeLab
+import LoupeData
 import Testing
 
 /// The `loupe` executable built beside the test bundle.
-private func loupeExecutable() -> URL? {
+func loupeExecutable() -> URL? {
     let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
     for candidate in [bundle.appendingPathComponent("loupe"), bundle.deletingLastPathComponent().appendingPathComponent("loupe")]
     where FileManager.default.isExecutableFile(atPath: candidate.path) {
@@ -15,7 +16,7 @@ private func loupeExecutable() -> URL? {
 
 /// Runs `loupe arguments` to completion; returns (status, standard output + error).
 @discardableResult
-private func runLoupe(_ executable: URL, _ arguments: [String], data: String) throws -> (status: Int32, output: String) {
+func runLoupe(_ executable: URL, _ arguments: [String], data: String) throws -> (status: Int32, output: String) {
     let process = try start(executable, arguments, data: data)
     let output = process.standardOutput as! Pipe
     let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
@@ -23,7 +24,7 @@ private func runLoupe(_ executable: URL, _ arguments: [String], data: String) th
     return (process.terminationStatus, text)
 }
 
-private func start(_ executable: URL, _ arguments: [String], data: String) throws -> Process {
+func start(_ executable: URL, _ arguments: [String], data: String) throws -> Process {
     let process = Process()
     process.executableURL = executable
     process.arguments = arguments
@@ -182,5 +183,62 @@ private let sweep = smallExperiment.replacingOccurrences(of: "steps: 30, batch_s
             #expect(try Data(contentsOf: a.weights) == Data(contentsOf: b.weights), "\(id) weights differ after resuming")
             #expect(try MetricRow.read(a.metrics).map { [$0.loss, $0.accuracy] } == MetricRow.read(b.metrics).map { [$0.loss, $0.accuracy] })
         }
+    }
+
+    /// `loupe data verify PATH` reads a folder as `loupe run` would and summarises it; the first
+    /// bad file (a truncated PNG, class folders that differ) is named and the exit code is 1.
+    @Test func dataVerifyReadsAPathAsTheTrainerDoes() throws {
+        guard let executable = loupeExecutable() else { return }
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let good = folder.appendingPathComponent("good")
+        try writePNGFolder(good, split: "Train", classes: ["cat", "dog"], images: 3)
+        try writePNGFolder(good, split: "Test", classes: ["cat", "dog"], images: 2)
+        let (status, output) = try runLoupe(executable, ["data", "verify", good.path], data: folder.path)
+        #expect(status == 0, "\(output)")
+        for line in ["format folder", "Train: 6 images", "Test: 4 images", "2 classes", "4x4x1", "cat (3 train, 2 test)"] {
+            #expect(output.contains(line), "\(line) in \(output)")
+        }
+
+        // A truncated PNG: named, with the reader's reason.
+        let truncated = folder.appendingPathComponent("truncated")
+        try writePNGFolder(truncated, split: "Train", classes: ["cat", "dog"])
+        try writePNGFolder(truncated, split: "Test", classes: ["cat", "dog"])
+        let broken = truncated.appendingPathComponent("Test/dog/1.png")
+        try Data(try Data(contentsOf: broken).prefix(40)).write(to: broken)
+        let (badStatus, badOutput) = try runLoupe(executable, ["data", "verify", truncated.path], data: folder.path)
+        #expect(badStatus == 1, "\(badOutput)")
+        #expect(badOutput.contains(broken.path + ": image 4"), "\(badOutput)")
+
+        // Class folders that differ: both folders and the class named.
+        let mismatched = folder.appendingPathComponent("mismatched")
+        try writePNGFolder(mismatched, split: "Train", classes: ["cat", "dog"])
+        try writePNGFolder(mismatched, split: "Test", classes: ["cat"])
+        let (classStatus, classOutput) = try runLoupe(executable, ["data", "verify", mismatched.path], data: folder.path)
+        #expect(classStatus == 1, "\(classOutput)")
+        #expect(classOutput.contains(mismatched.appendingPathComponent("Test").path) && classOutput.contains("lacks dog"), "\(classOutput)")
+
+        // IDX files are recognised by their names; a folder of neither format asks for --format.
+        let idx = folder.appendingPathComponent("idx")
+        try FileManager.default.createDirectory(at: idx, withIntermediateDirectories: true)
+        for (prefix, count) in [("train", 3), ("t10k", 2)] {
+            let header: [UInt8] = [0, 0, 8, 3, 0, 0, 0, UInt8(count), 0, 0, 0, 2, 0, 0, 0, 2]
+            try Data(header + [UInt8](repeating: 9, count: 4 * count)).write(to: idx.appendingPathComponent("\(prefix)-images-idx3-ubyte"))
+            try Data([0, 0, 8, 1, 0, 0, 0, UInt8(count)] + (0..<count).map { UInt8($0) }).write(to: idx.appendingPathComponent("\(prefix)-labels-idx1-ubyte"))
+        }
+        let (idxStatus, idxOutput) = try runLoupe(executable, ["data", "verify", idx.path], data: folder.path)
+        #expect(idxStatus == 0 && idxOutput.contains("format idx") && idxOutput.contains("Train: 3 images"), "\(idxOutput)")
+        let (cifarStatus, cifarOutput) = try runLoupe(executable, ["data", "verify", idx.path, "--format", "cifar10"], data: folder.path)
+        #expect(cifarStatus == 1 && cifarOutput.contains("data_batch_1.bin"), "\(cifarOutput)")
+        let (unknownStatus, unknownOutput) = try runLoupe(executable, ["data", "verify", good.appendingPathComponent("Train").path], data: folder.path)
+        #expect(unknownStatus == 1 && unknownOutput.contains("--format"), "\(unknownOutput)")
+    }
+
+    /// A catalog name: its files' sums, then the same read and summary.
+    @Test func dataVerifyOfACatalogNameReadsItToo() throws {
+        guard let executable = loupeExecutable(), let root = testDataRoot() else { return }
+        let (status, output) = try runLoupe(executable, ["data", "verify", "cifar10-gray28"], data: root)
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("Train: 10000 images") && output.contains("Test: 1000 images") && output.contains("airplane (1000 train, 100 test)"), "\(output)")
     }
 }

@@ -112,4 +112,17 @@ private func error(_ text: String, overrides: [String] = []) -> String {
         }
         #expect(error(text.replacingOccurrences(of: "units: 10", with: "unitz: 10")).contains("did you mean 'model.layers.2.units'"))
     }
+
+    /// `data.classes` lists the class folders in label order; the list must be names, each once.
+    @Test func dataClassesListsTheClasses() throws {
+        let listed = valid.replacingOccurrences(of: "  dataset: cifar10-gray28", with: "  path: pets\n  classes: [dog, cat]")
+        let trial = try Experiment.parse(text: listed, path: "exp.yaml").trials[0]
+        #expect(trial.config.data.classes == ["dog", "cat"])
+        #expect(try Experiment.parse(text: valid, path: "exp.yaml").trials[0].config.data.classes == nil)
+        let twice = error(listed.replacingOccurrences(of: "[dog, cat]", with: "[dog, cat, dog]"))
+        #expect(twice.contains("data.classes") && twice.contains("'dog'") && twice.contains("exp.yaml:4"), "\(twice)")
+        #expect(error(listed.replacingOccurrences(of: "[dog, cat]", with: "[]")).contains("data.classes"))
+        #expect(error(listed.replacingOccurrences(of: "[dog, cat]", with: "dog")).contains("data.classes"))
+        #expect(error(listed.replacingOccurrences(of: "[dog, cat]", with: "[dog, [cat]]")).contains("data.classes"))
+    }
 }

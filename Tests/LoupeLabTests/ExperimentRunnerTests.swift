@@ -169,8 +169,12 @@ private func run(_ text: String, into folder: URL, jobs: Int = 1, resume: Bool =
         // A kill during a final write leaves a temporary file; the resumed run removes it.
         let leftover = layout.trial(trial.id).root.appendingPathComponent(".summary.json.4242.17.tmp")
         try Data("{".utf8).write(to: leftover)
+        // So does one of the experiment's own files, in the results folder.
+        let rootLeftover = interrupted.appendingPathComponent(".experiment.yaml.4242.18.tmp")
+        try Data("na".utf8).write(to: rootLeftover)
         let resumed = try run(single, into: interrupted, resume: true, root: root)[0]
         #expect(!FileManager.default.fileExists(atPath: leftover.path))
+        #expect(!FileManager.default.fileExists(atPath: rootLeftover.path))
         #expect(resumed.id == reference.id && resumed.status == .completed)
         let a = ExperimentLayout(root: straight).trial(reference.id), b = layout.trial(reference.id)
         #expect(try Data(contentsOf: a.weights) == Data(contentsOf: b.weights))
@@ -212,5 +216,31 @@ private func run(_ text: String, into folder: URL, jobs: Int = 1, resume: Bool =
             #expect("\(error)".contains("unknown dataset 'cifar11'"), "\(error)")
         }
         #expect(!FileManager.default.fileExists(atPath: output.path))
+    }
+
+    /// A Test folder that lacks one of Train's class folders stops the run before anything is
+    /// written; `data.classes` then decides the labels, and the trial runs.
+    @Test func splitsThatDisagreeStopTheRunBeforeItStarts() throws {
+        let data = try temporaryFolder(), output = try temporaryFolder().appendingPathComponent("out")
+        defer { try? FileManager.default.removeItem(at: data); try? FileManager.default.removeItem(at: output.deletingLastPathComponent()) }
+        try writePNGFolder(data, split: "Train", classes: ["cat", "dog"])
+        try writePNGFolder(data, split: "Test", classes: ["dog"])
+        let text = """
+        name: pets
+        data: {path: \(data.path)}
+        model: {layers: [{type: flatten}, {type: dense, name: fc, units: 2}]}
+        train: {steps: 3, batch_size: 2, log_every: 1}
+        optimizer: {name: sgd, lr: 0.1}
+        """
+        do {
+            _ = try run(text, into: output, root: data.path)
+            Issue.record("no error")
+        } catch {
+            #expect("\(error)".contains(data.appendingPathComponent("Test").path) && "\(error)".contains("lacks cat"), "\(error)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: output.path))
+        let listed = text.replacingOccurrences(of: "{path: \(data.path)}", with: "{path: \(data.path), classes: [cat, dog]}")
+        let summaries = try run(listed, into: output, root: data.path)
+        #expect(summaries.count == 1 && summaries[0].status == .completed, "\(summaries)")
     }
 }

@@ -145,6 +145,8 @@ struct EventSummary {
     /// The step of a `SessionLog` CHECKPOINT mark.
     var checkpointStep: Int?
     var tags: [String] = []
+    /// The `simple_value` scalars, by tag, in the event's order.
+    var scalars: [(tag: String, value: Float)] = []
 
     init(record: [UInt8], path: String) throws {
         do {
@@ -160,9 +162,12 @@ struct EventSummary {
                     while let (valueField, value) = try values.next() {
                         guard valueField == 1, case let .bytes(body) = value else { continue }
                         var fields = ProtoReader(body)
+                        var tag: String?
                         while let (f, v) = try fields.next() {
-                            if f == 1, case let .bytes(tag) = v { tags.append(String(decoding: tag, as: UTF8.self)) }
+                            if f == 1, case let .bytes(text) = v { tag = String(decoding: text, as: UTF8.self) }
+                            if f == 2, case let .fixed32(bits) = v, let tag { scalars.append((tag, Float(bitPattern: bits))) }
                         }
+                        if let tag { tags.append(tag) }
                     }
                 case let (7, .bytes(log)):
                     var fields = ProtoReader(log)
