@@ -77,7 +77,7 @@ public struct Trial: Sendable {
         let digest = SHA256Sum.hex(Array(tree.yaml().utf8))
         let slug = settings.map { key, value -> String in
             let short = key.split(separator: ".").last.map(String.init) ?? key
-            return "\(short == "name" || short == "model" ? "" : short)\(value)"
+            return "\(["name", "model", "dataset"].contains(short) ? "" : short)\(value)"
         }.joined(separator: "-")
         let safe = String(slug.map { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" ? $0 : "_" }.prefix(60))
         id = (safe.isEmpty ? "" : safe + "-") + String(digest.prefix(8))

@@ -148,6 +148,8 @@ private func weights(_ model: Sequential) -> [String: Tensor] {
         #expect(part3.trials.allSatisfy { $0.config.train.steps * $0.config.train.batchSize >= 50_000 })
         let part4 = try Experiment.load(path: root.appendingPathComponent("cnn-vs-rnn.yaml").path)
         #expect(part4.trials.count == 36)
+        // Ids name a swept model or data set by its value alone.
+        #expect(part4.trials[0].id.hasPrefix("mnist-png28-cnn-seed0-"))
         for trial in part4.trials.prefix(4) {
             let model = try trial.config.model.make(sampleShape: [28, 28, 1], classes: 10, streams: RandomStreams(seed: 0))
             #expect(try model.outputShape(forSample: [28, 28, 1]) == [10])
