@@ -1,7 +1,7 @@
 import LoupeCore
 
 /// A network the trainer can train, evaluate and probe, whatever its inside: `Sequential` (the
-/// CNNs, the LeNet builder) and, later, recurrent classifiers over `[batch, time, features]`.
+/// CNNs, the LeNet builder, recurrent classifiers over `[batch, time, features]`) or any other.
 ///
 /// - `forward` maps a batch `[N] + sampleShape` to logits `[N, classes]`, handing back the
 ///   outputs of the probe points named in `capturing`;
