@@ -16,9 +16,9 @@ import LoupeCore
 /// `SessionLog { status: CHECKPOINT }` at the checkpoint's step, right after each checkpoint,
 /// and the new session's file starts with the previous session's records up to its mark at c.
 /// If that mark is missing (killed between the checkpoint and the mark, or files written before
-/// marks existed), the records up to the last earlier mark are kept and the rows and
-/// evaluations between it and c are written again from the trial's CSV history (without their
-/// histograms). The previous files are then removed. The new file is complete before it takes
+/// marks existed), the records up to the last earlier mark are kept, the rows and evaluations
+/// between it and c are written again from the trial's CSV history, and the histograms and
+/// images of steps up to c are kept from the file. The previous files are then removed. The new file is complete before it takes
 /// its name, so a kill during the copy leaves the old files as they were.
 public final class TensorBoardLog {
     public let layout: TrialLayout
@@ -126,14 +126,25 @@ public final class TensorBoardLog {
             }
         }
         // Rows of steps ≥ the mark were logged after it; evaluations at the mark's step before it.
+        // Their scalars may not have reached the file (a kill between flushes), so they come from
+        // the history. The hook's histograms and images are flushed as they are written, and
+        // those of steps up to the checkpoint are never written again (the trial continues after
+        // it), so they are kept from the file; later ones are written again.
         let now = Date().timeIntervalSince1970
+        var after: [(step: Int, record: [UInt8])] = []
         for row in history.rows where row.step >= mark {
-            kept.append(TensorBoardEvent.summary(wallTime: now, step: row.step, TensorBoardSink.values(of: row)))
+            after.append((row.step, TensorBoardEvent.summary(wallTime: now, step: row.step, TensorBoardSink.values(of: row))))
         }
         for evaluation in history.evaluations where evaluation.step > mark {
-            kept.append(TensorBoardEvent.summary(wallTime: now, step: evaluation.step, TensorBoardSink.values(of: evaluation)))
+            after.append((evaluation.step, TensorBoardEvent.summary(wallTime: now, step: evaluation.step, TensorBoardSink.values(of: evaluation))))
         }
-        return kept
+        for record in pending {
+            guard let event = try? EventSummary(record: record, path: "event record"), event.isHookEvent,
+                  event.step <= checkpoint else { continue }
+            after.append((event.step, record))
+        }
+        // In step order (a stable sort: a step's row before its evaluation, as they were written).
+        return kept + after.enumerated().sorted { ($0.element.step, $0.offset) < ($1.element.step, $1.offset) }.map(\.element.record)
     }
 }
 
@@ -147,6 +158,11 @@ struct EventSummary {
     var tags: [String] = []
     /// The `simple_value` scalars, by tag, in the event's order.
     var scalars: [(tag: String, value: Float)] = []
+
+    /// Whether this is `TensorBoardHook`'s event: histograms or images, no scalar, no mark.
+    var isHookEvent: Bool {
+        !tags.isEmpty && scalars.isEmpty && checkpointStep == nil && fileVersion == nil && !tags.contains { $0.hasPrefix("_hparams_/") }
+    }
 
     init(record: [UInt8], path: String) throws {
         do {
