@@ -248,17 +248,8 @@ final class RecurrentSequence: @unchecked Sendable {
             loupe_gemm_tn(h32, 2 * h32, n, hPrev, h32, z, g32, partial + layout.recurrentKernel, g32, 1)
             loupe_gemm_tn(h32, h32, n, rh, h32, z + 2 * h, g32, partial + layout.recurrentKernel + 2 * h, g32, 1)
         }
-        Self.addColumns(z, rows: r.count, columns: gh, into: partial + layout.bias)
-        if cell == .gru(resetAfter: true) { Self.addColumns(recurrentSide, rows: r.count, columns: gh, into: partial + layout.recurrentBias) }
-    }
-
-    /// out[j] += Σ_rows x[row][j], in row order, 16 columns at a time (columns a multiple of 16).
-    private static func addColumns(_ x: UnsafePointer<Float>, rows: Int, columns: Int, into out: UnsafeMutablePointer<Float>) {
-        for j in stride(from: 0, to: columns, by: 16) {
-            var acc = UnsafeRawPointer(out + j).loadUnaligned(as: SIMD16<Float>.self)
-            for row in 0..<rows { acc += UnsafeRawPointer(x + (row &* columns &+ j)).loadUnaligned(as: SIMD16<Float>.self) }
-            UnsafeMutableRawPointer(out + j).storeBytes(of: acc, as: SIMD16<Float>.self)
-        }
+        Self.addColumns(z, rows: r.count, stride: gh, 0..<gh, into: partial + layout.bias)
+        if cell == .gru(resetAfter: true) { Self.addColumns(recurrentSide, rows: r.count, stride: gh, 0..<gh, into: partial + layout.recurrentBias) }
     }
 
     /// Where each gradient sits in a part's partial sums.
@@ -276,8 +267,8 @@ final class RecurrentSequence: @unchecked Sendable {
     /// The weight and bias gradients from the whole sweep's buffers, one product each.
     private func postSweepGradients(kernelGradient: GradientTarget?, recurrentKernelGradient: GradientTarget?,
                                     biasGradient: GradientTarget?, recurrentBiasGradient: GradientTarget?) {
-        let (b, t, f, h, gh) = (batch, steps, features, units, gates * units)
-        let rows = t * b
+        let (f, h, gh) = (features, units, gates * units)
+        let rows = steps * batch
         let z = activations.pointer
         if let target = recurrentKernelGradient {
             switch cell {
@@ -287,24 +278,14 @@ final class RecurrentSequence: @unchecked Sendable {
                 weightGradient(states.pointer, rows: rows, columns: h, recurrentProducts!.pointer, gh, into: target)
             case .gru(resetAfter: false):
                 // Gates r, z from h; the candidate from r·h: two column blocks of one [H, 3H] gradient.
-                let pz = SendablePointer(z), ps = SendablePointer(states.pointer)
-                let prh = SendablePointer(resetStates!.pointer), pt = SendablePointer(target.pointer)
-                let beta = target.beta
-                parallelFor(2) { part in
-                    if part == 0 {
-                        gemmSerial(transposeA: true, m: h, n: 2 * h, k: rows, a: ps.pointer, lda: h, b: pz.pointer, ldb: gh,
-                                   beta: beta, c: pt.pointer, ldc: gh)
-                    } else {
-                        gemmSerial(transposeA: true, m: h, n: h, k: rows, a: prh.pointer, lda: h, b: pz.pointer + 2 * h, ldb: gh,
-                                   beta: beta, c: pt.pointer + 2 * h, ldc: gh)
-                    }
-                }
+                weightGradient(states.pointer, rows: rows, columns: h, z, 2 * h, stride: gh, into: target)
+                weightGradient(resetStates!.pointer, rows: rows, columns: h, z + 2 * h, h, stride: gh,
+                               into: GradientTarget(pointer: target.pointer + 2 * h, overwrite: target.overwrite))
             }
         }
         if let target = kernelGradient { weightGradient(input.pointer, rows: rows, columns: f, z, gh, into: target) }
         if let target = biasGradient { columnSums(z, rows: rows, columns: gh, into: target) }
         if let target = recurrentBiasGradient { columnSums(recurrentProducts!.pointer, rows: rows, columns: gh, into: target) }
-        _ = b
     }
 
     private func backwardSweep(rows r: Range<Int>, dy: UnsafePointer<Float>, returnSequences: Bool,
@@ -364,7 +345,8 @@ final class RecurrentSequence: @unchecked Sendable {
     /// once, each half of dz packed by the worker that multiplies it. With BLAS: each half packs
     /// only its half of dz, the long operand (a split by target's rows would pack all of it twice).
     private func weightGradient(_ x: UnsafePointer<Float>, rows: Int, columns: Int, _ dz: UnsafePointer<Float>, _ n: Int,
-                                into target: GradientTarget) {
+                                stride ld: Int? = nil, into target: GradientTarget) {
+        let ld = ld ?? n
         let pz = SendablePointer(dz), pt = SendablePointer(target.pointer)
         let beta = target.beta
         let parts = n >= 32 ? 2 : 1
@@ -376,9 +358,9 @@ final class RecurrentSequence: @unchecked Sendable {
             parallelFor(parts) { part in
                 let c = halves[part]
                 let packed = Storage(uninitializedCount: rows * c.count)
-                loupe_gemm_pack(Int32(rows), Int32(c.count), pz.pointer + c.lowerBound, Int32(n), packed.pointer)
+                loupe_gemm_pack(Int32(rows), Int32(c.count), pz.pointer + c.lowerBound, Int32(ld), packed.pointer)
                 loupe_gemm_packed(Int32(columns), Int32(c.count), Int32(rows), pxt.pointer, Int32(rows), packed.pointer,
-                                  pt.pointer + c.lowerBound, Int32(n), beta == 0 ? 0 : 1)
+                                  pt.pointer + c.lowerBound, Int32(ld), beta == 0 ? 0 : 1)
             }
             return
         }
@@ -386,36 +368,40 @@ final class RecurrentSequence: @unchecked Sendable {
         parallelFor(parts) { part in
             let c = halves[part]
             gemmSerial(transposeA: true, m: columns, n: c.count, k: rows, a: px.pointer, lda: columns,
-                       b: pz.pointer + c.lowerBound, ldb: n, beta: beta, c: pt.pointer + c.lowerBound, ldc: n)
+                       b: pz.pointer + c.lowerBound, ldb: ld, beta: beta, c: pt.pointer + c.lowerBound, ldc: ld)
         }
     }
 
-    /// target[j] (+)= Σ_rows x[row][j], each column summed in row order by one worker (two fixed
-    /// halves of the columns), 16 columns at a time.
+    /// target[j] (+)= Σ_rows x[row][j], in two fixed halves of the columns, one worker each.
     private func columnSums(_ x: UnsafePointer<Float>, rows: Int, columns: Int, into target: GradientTarget) {
         let px = SendablePointer(x), pt = SendablePointer(target.pointer)
         let overwrite = target.overwrite
         let parts = columns >= 64 ? 2 : 1
         parallelFor(parts) { part in
             let c = chunkRange(part, of: parts, total: columns)
-            let out = pt.pointer + c.lowerBound
-            var j = 0
-            while j < c.count {
-                let width = min(16, c.count - j)
-                var acc = SIMD16<Float>(repeating: 0)
-                var lanes = SIMD16<Float>(repeating: 0)
-                for row in 0..<rows {
-                    let src = px.pointer + (row &* columns &+ c.lowerBound &+ j)
-                    if width == 16 {
-                        acc += UnsafeRawPointer(src).loadUnaligned(as: SIMD16<Float>.self)
-                    } else {
-                        for l in 0..<width { lanes[l] = src[l] }
-                        acc += lanes
-                    }
+            if overwrite { (pt.pointer + c.lowerBound).initialize(repeating: 0, count: c.count) }
+            Self.addColumns(px.pointer, rows: rows, stride: columns, c, into: pt.pointer)
+        }
+    }
+
+    /// out[j] += Σ_rows x[row·stride + j] for j in `columns`, each column summed in row order, 16 at a time.
+    private static func addColumns(_ x: UnsafePointer<Float>, rows: Int, stride: Int, _ columns: Range<Int>,
+                                   into out: UnsafeMutablePointer<Float>) {
+        var j = columns.lowerBound
+        while j < columns.upperBound {
+            let width = min(16, columns.upperBound - j)
+            var acc = SIMD16<Float>(repeating: 0), lanes = SIMD16<Float>(repeating: 0)
+            for row in 0..<rows {
+                let src = x + (row &* stride &+ j)
+                if width == 16 {
+                    acc += UnsafeRawPointer(src).loadUnaligned(as: SIMD16<Float>.self)
+                } else {
+                    for l in 0..<width { lanes[l] = src[l] }
+                    acc += lanes
                 }
-                for l in 0..<width { out[j + l] = overwrite ? acc[l] : out[j + l] + acc[l] }
-                j += width
             }
+            for l in 0..<width { out[j + l] += acc[l] }
+            j += width
         }
     }
 }
