@@ -18,10 +18,14 @@ public final class ExperimentRunner: Sendable {
     /// When requested, running trials stop after their current step (with a checkpoint) and no
     /// new trial starts.
     public let stopRequest: StopRequest?
+    /// Hooks for trials whose file has `inspect:`, beside the snapshots: `loupe run` passes
+    /// LoupeInsight's, which draws the figures when the trial has trained.
+    let endHooks: @Sendable (Trial, TrialData) -> [any TrainerHook]
 
     public init(experiment: Experiment, output: URL, jobs: Int = 1, resume: Bool = false,
                 console: Console = Console(), catalog: DatasetCatalog = DatasetCatalog(),
-                kernels: KernelPolicy = .current, stopRequest: StopRequest? = nil) throws {
+                kernels: KernelPolicy = .current, stopRequest: StopRequest? = nil,
+                inspectionHooks: @escaping @Sendable (Trial, TrialData) -> [any TrainerHook] = { _, _ in [] }) throws {
         guard jobs >= 1 else { throw LoupeError.invalidArgument(name: "--jobs", message: "must be at least 1, got \(jobs)") }
         self.experiment = experiment
         self.layout = ExperimentLayout(root: output)
@@ -31,6 +35,7 @@ public final class ExperimentRunner: Sendable {
         self.catalog = catalog
         self.kernels = kernels
         self.stopRequest = stopRequest
+        self.endHooks = inspectionHooks
     }
 
     /// Runs the experiment and returns every trial's summary, in the experiment's trial order.
@@ -74,8 +79,12 @@ public final class ExperimentRunner: Sendable {
                     let runIndex = RunIndexSink(store: store, experiment: experimentName, warn: warn)
                     let data = datasets["\(trial.config.data)"]!
                     let events = TensorBoardLog(layout: layout.trial(trial.id), hparams: hparams, warn: warn)
-                    let hook = TensorBoardHook(log: events, config: trial.config.tensorboard, test: data.test)
-                    results.set(index, runOne(trial, data: data, sinks: [console, runIndex, TensorBoardSink(log: events)], hooks: [hook]))
+                    var hooks: [any TrainerHook] = [TensorBoardHook(log: events, config: trial.config.tensorboard, test: data.test)]
+                    if let inspect = trial.config.inspect {
+                        hooks.append(SnapshotHook(steps: inspect.snapshots))
+                        hooks += endHooks(trial, data)
+                    }
+                    results.set(index, runOne(trial, data: data, sinks: [console, runIndex, TensorBoardSink(log: events)], hooks: hooks))
                 }
             }
         }

@@ -11,8 +11,10 @@ public struct TrialConfig: Sendable {
     public var optimizer: OptimizerConfig
     public var probes: ProbeConfig
     public var tensorboard: TensorBoardConfig
+    /// What to draw of the trained network's inside (`inspect:`), when the file asks for it.
+    public var inspect: InspectConfig?
 
-    static let topLevelKeys = ["name", "data", "model", "models", "train", "optimizer", "probes", "tensorboard", "sweep"]
+    static let topLevelKeys = ["name", "data", "model", "models", "train", "optimizer", "probes", "tensorboard", "inspect", "sweep"]
 
     public init(_ tree: ConfigNode) throws {
         let top = try ConfigReader(tree, path: "", allowed: Self.topLevelKeys)
@@ -26,6 +28,11 @@ public struct TrialConfig: Sendable {
         self.probes = try ProbeConfig(try top.reader("probes", allowed: ProbeConfig.keys) ?? ConfigReader(.mapping([], tree.source), path: "probes", allowed: []))
         self.tensorboard = try TensorBoardConfig(try top.reader("tensorboard", allowed: TensorBoardConfig.keys)
             ?? ConfigReader(.mapping([], tree.source), path: "tensorboard", allowed: []), probes: probes)
+        if case .scalar("true", _)? = top.child("inspect") {
+            self.inspect = InspectConfig(steps: train.steps)
+        } else {
+            self.inspect = try top.reader("inspect", allowed: InspectConfig.keys).map { try InspectConfig($0, steps: train.steps) }
+        }
     }
 }
 

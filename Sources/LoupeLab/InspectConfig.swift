@@ -1,0 +1,146 @@
+import Foundation
+import LoupeCore
+import LoupeNN
+
+/// `inspect:` — what `loupe run` shows of the inside of each trial's network once it has trained
+/// (LoupeInsight draws it; `loupe inspect TRIAL_DIR` does the same for a finished trial), and the
+/// snapshots of the weights that the feature-evolution figure needs, taken while it trains.
+///
+///     inspect:
+///       what: [top9, deconv, evolution, invariance, occlusion, maps, saliency, filters, histograms]
+///       layers: [conv1, conv2]    # default: every conv layer
+///       maps: 0                   # feature maps per layer for top9 (0: all; else a seeded sample)
+///       top: 9                    # images per feature map
+///       images: [0, 1, 2, 3, 4]   # test images for deconv, invariance, occlusion, maps, saliency
+///       limit: 0                  # test images searched for top9 and evolution (0: all)
+///       snapshots: auto           # steps whose weights are kept: auto (1, 2, 5, 10, 20, 50 …) or a list
+///       evolution_maps: 8         # feature maps per layer followed across the snapshots
+///       occlusion: {size: 7, stride: 1, fill: mean}
+public struct InspectConfig: Sendable, Equatable {
+    public enum Figure: String, Sendable, CaseIterable {
+        case top9, deconv, evolution, invariance, occlusion, maps, saliency, filters, histograms
+    }
+
+    public var figures: [Figure]
+    /// Layer names as the user gave them; empty means every conv layer.
+    public var layers: [String]
+    public var maps: Int
+    public var top: Int
+    public var images: [Int]
+    public var limit: Int
+    /// Steps after which the weights are kept in `snapshots/`, ascending; the final weights are
+    /// always the last column of the evolution figure.
+    public var snapshots: [Int]
+    public var evolutionMaps: Int
+    public var occlusionSize: Int?
+    public var occlusionStride: Int
+    /// nil: the data set's mean pixel.
+    public var occlusionFill: Float?
+
+    static let keys = ["what", "layers", "maps", "top", "images", "limit", "snapshots", "evolution_maps", "occlusion"]
+    static let occlusionKeys = ["size", "stride", "fill"]
+
+    /// Everything, with the defaults above, for a trial of `steps` steps.
+    public init(steps: Int) {
+        figures = Figure.allCases
+        layers = []
+        maps = 0
+        top = 9
+        images = [0, 1, 2, 3, 4]
+        limit = 0
+        snapshots = Self.automaticSnapshots(steps: steps)
+        evolutionMaps = 8
+        occlusionSize = nil
+        occlusionStride = 1
+        occlusionFill = nil
+    }
+
+    init(_ r: ConfigReader, steps: Int) throws {
+        self.init(steps: steps)
+        if let names = try r.stringList("what") {
+            figures = try names.map { name in
+                guard let figure = Figure(rawValue: name) else {
+                    var message = "names an unknown figure '\(name)'; figures: \(Figure.allCases.map(\.rawValue).joined(separator: ", "))"
+                    if let suggestion = closestName(name, among: Figure.allCases.map(\.rawValue)) { message += "; did you mean '\(suggestion)'?" }
+                    throw r.fail("what", message)
+                }
+                return figure
+            }
+        }
+        layers = try r.stringList("layers") ?? []
+        maps = try r.int("maps", default: 0, minimum: 0)!
+        top = try r.int("top", default: 9, minimum: 1)!
+        if top > 100 { throw r.fail("top", "must be at most 100, got \(top)") }
+        if let list = try r.list("images") {
+            images = try list.map { item in
+                guard case let .scalar(text, _) = item, let index = Int(text), index >= 0 else {
+                    throw r.fail("images", "must be a list of test image indices (0, 1, …)")
+                }
+                return index
+            }
+        }
+        limit = try r.int("limit", default: 0, minimum: 0)!
+        if case .scalar("auto", _)? = r.child("snapshots") {
+            snapshots = Self.automaticSnapshots(steps: steps)
+        } else if let list = try r.list("snapshots") {
+            let steps = try list.map { item -> Int in
+                guard case let .scalar(text, _) = item, let step = Int(text), step >= 1 else {
+                    throw r.fail("snapshots", "must be 'auto' or a list of step counts (at least 1)")
+                }
+                return step
+            }
+            snapshots = Array(Set(steps)).sorted()
+        } else if r.has("snapshots") {
+            throw r.fail("snapshots", "must be 'auto' or a list of step counts")
+        }
+        evolutionMaps = try r.int("evolution_maps", default: 8, minimum: 1)!
+        if let occlusion = try r.reader("occlusion", allowed: Self.occlusionKeys) {
+            occlusionSize = try occlusion.int("size", minimum: 1)
+            occlusionStride = try occlusion.int("stride", default: 1, minimum: 1)!
+            if try occlusion.scalar("fill") == "mean" {
+                occlusionFill = nil
+            } else {
+                occlusionFill = try occlusion.float("fill", minimum: 0, maximum: 1)
+            }
+        }
+    }
+
+    /// 1, 2, 5, 10, 20, 50, … below `steps` (the final weights make the last column).
+    public static func automaticSnapshots(steps: Int) -> [Int] {
+        var found: [Int] = []
+        var decade = 1
+        while decade < steps {
+            for factor in [1, 2, 5] where decade * factor < steps { found.append(decade * factor) }
+            decade *= 10
+        }
+        return found
+    }
+
+    /// `snapshots/step-000050.safetensors` in a trial folder.
+    public static func snapshotFile(step: Int, in layout: TrialLayout) -> URL {
+        layout.snapshots.appendingPathComponent(String(format: "step-%06d.safetensors", step))
+    }
+}
+
+extension TrialLayout {
+    /// The weights kept at the steps `inspect.snapshots` names.
+    public var snapshots: URL { root.appendingPathComponent("snapshots") }
+    /// What `loupe inspect` (or `inspect:` in the experiment) drew: `index.html`, PNG and SVG files.
+    public var inspection: URL { root.appendingPathComponent("inspect") }
+}
+
+/// Keeps the model's weights after the steps `inspect.snapshots` names, for the feature-evolution
+/// figure. Each file is written atomically; a resumed trial rewrites the snapshots after its
+/// checkpoint with the same bits.
+public final class SnapshotHook: TrainerHook {
+    let steps: Set<Int>
+    public init(steps: [Int]) { self.steps = Set(steps) }
+
+    public func afterStep(_ trainer: TrainerContext) throws {
+        let step = trainer.state.step
+        guard steps.contains(step) else { return }
+        try FileManager.default.createDirectory(at: trainer.layout.snapshots, withIntermediateDirectories: true)
+        try Checkpoint.saveWeights(of: trainer.state.model, to: InspectConfig.snapshotFile(step: step, in: trainer.layout),
+                                   metadata: ["trial": trainer.trial.id, "steps": String(step)])
+    }
+}
