@@ -43,10 +43,18 @@ enum HTML {
     .filters img { image-rendering: pixelated; image-rendering: crisp-edges; border: 1px solid #ccc; }
     """
 
+    /// Figures of the inspection (`loupe inspect`, the report's "Inside the network").
+    static let insightStyle = """
+    .insight { display: flex; flex-wrap: wrap; gap: 1.5em; align-items: flex-start; }
+    .insight figure { margin: 0; max-width: 100%; }
+    .insight img, .insight svg { max-width: 100%; height: auto; image-rendering: pixelated; }
+    .insight figcaption { max-width: 60em; }
+    """
+
     static func page(_ content: ReportContent) -> String {
         var html = ["<!DOCTYPE html>", ##"<html lang="en">"##, "<head>", ##"<meta charset="utf-8">"##,
                     ##"<meta name="viewport" content="width=device-width, initial-scale=1">"##,
-                    "<title>Loupe report: \(escape(content.title))</title>", "<style>", style, "</style>", "</head>", "<body>",
+                    "<title>Loupe report: \(escape(content.title))</title>", "<style>", style, insightStyle, "</style>", "</head>", "<body>",
                     "<h1>Loupe report: \(escape(content.title))</h1>"]
         html += content.overview.map { "<p>\(escape($0))</p>" }
 
@@ -89,6 +97,8 @@ enum HTML {
         if !content.trialsWithoutFilters.isEmpty {
             html.append(##"<p class="note">No first-layer weights for: \##(escape(content.trialsWithoutFilters.joined(separator: ", ")))</p>"##)
         }
+
+        if !content.inside.trials.isEmpty { html += content.inside.html() }
 
         html.append(##"<h2 id="experiment">Experiment file</h2>"##)
         if let text = content.experimentText {
