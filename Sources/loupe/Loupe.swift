@@ -11,7 +11,7 @@ struct Loupe: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "loupe",
         abstract: "Train small neural networks, compare how they train, and see what they learn.",
-        subcommands: [Run.self, Report.self, Runs.self, Eval.self, DataCommand.self]
+        subcommands: [Run.self, Report.self, Inspect.self, Runs.self, Eval.self, DataCommand.self]
     )
 }
 
@@ -75,7 +75,10 @@ struct Run: ParsableCommand {
             let stopRequest = StopRequest()
             let handlers = stopOnSignals(stopRequest)
             let runner = try ExperimentRunner(experiment: experiment, output: output, jobs: jobs, resume: resume,
-                                              console: Console(quiet: quiet), stopRequest: stopRequest)
+                                              console: Console(quiet: quiet), stopRequest: stopRequest,
+                                              inspectionHooks: { trial, data in
+                                                  trial.config.inspect.map { [InspectionHook(config: $0, data: data)] } ?? []
+                                              })
             let summaries = try runner.run()
             withExtendedLifetime(handlers) {}
             if let signal = stopRequest.signal {
