@@ -55,6 +55,8 @@ enum Markdown {
             lines += ["", "No first-layer weights for: \(escape(content.trialsWithoutFilters.joined(separator: ", ")))"]
         }
 
+        if !content.inside.trials.isEmpty { lines += content.inside.markdown() }
+
         lines += ["", "## Experiment file", ""]
         if let text = content.experimentText {
             // A fence longer than any run of backticks in the text, so the text cannot close it.

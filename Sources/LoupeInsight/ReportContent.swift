@@ -28,6 +28,8 @@ struct ReportContent: Sendable {
     /// Trials with no weights file, or none with a 4-D `*.weight`.
     var trialsWithoutFilters: [String]
     var experimentText: String?
+    /// Trials with an inspection (`inspect/inspect.json`).
+    var inside: InsideTheNetwork
 
     static let lossFile = "loss.svg", accuracyFile = "accuracy.svg"
     static func filterFile(_ trialID: String) -> String { "filters-\(trialID).png" }
@@ -57,6 +59,14 @@ struct ReportContent: Sendable {
         let charts = TrialCurves.charts(trials, groups: groups)
         lossChart = charts.loss.svg()
         accuracyChart = charts.accuracy.svg()
+
+        let captionKeys = Tables.varyingKeys(trials)
+        var captions: [String: String] = [:]
+        for trial in trials {
+            let settings = captionKeys.compactMap { key in trial.summary.settings[key].map { "\(key)=\($0)" } }.joined(separator: ", ")
+            captions[trial.id] = (settings.isEmpty ? "" : "\(settings), ") + "test acc \(NumberFormat.fraction(trial.summary.testAccuracy))"
+        }
+        inside = InsideTheNetwork(directory: experiment.directory, trialIDs: ordered.map(\.id), captions: captions)
 
         filterNote = "Each trial's first-layer filters, one tile per output channel, enlarged ×\(options.filterScale) by nearest neighbour. Every filter is min–max normalised on its own (black its smallest weight, white its largest), so tiles compare in shape, not in size. One input channel is drawn in gray, three in colour (RGB), more as their mean."
         filters = []
