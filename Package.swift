@@ -64,7 +64,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "LoupeExample", dependencies: ["LoupeCore"]),
-        .executableTarget(name: "LoupeBench", dependencies: ["LoupeCore", "LoupeNN", "LoupeData"]),
+        .executableTarget(name: "LoupeBench", dependencies: ["LoupeCore", "LoupeNN", "LoupeData", "LoupeInsight"]),
         .testTarget(name: "LoupeCoreTests", dependencies: ["LoupeCore"]),
         .testTarget(name: "LoupeDataTests", dependencies: ["LoupeData"]),
         .testTarget(name: "LoupeNNTests", dependencies: ["LoupeNN", "LoupeData"]),

@@ -1,6 +1,8 @@
 import Foundation
 import LoupeCore
 import LoupeData
+import LoupeInsight
+import LoupeLab
 import LoupeNN
 
 /// The framework-comparison workloads. Each runs in a process of its own so that its peak
@@ -9,7 +11,7 @@ enum Workload {
     /// The framework-comparison workloads, run by default.
     static let comparisons = ["cnn-b50", "cnn-infer-1000", "rnn128-b128", "lstm128-b128", "gru128-b128", "lstm512-b128"]
     /// Every workload; the data-loading ones run only when asked for (they need the datasets).
-    static let names = comparisons + ["load-cifar10-gray28", "load-fashion-mnist"]
+    static let names = comparisons + ["load-cifar10-gray28", "load-fashion-mnist", "inspect-lenet"]
 
     /// Times one workload and prints its line.
     static func run(_ name: String, repeats: Int, json: Bool) throws {
@@ -23,6 +25,7 @@ enum Workload {
         case "lstm512-b128": milliseconds = try recurrentTrainingStep(name, cell: "lstm", units: 512, repeats: repeats)
         case "load-cifar10-gray28": milliseconds = try load("cifar10-gray28", repeats: min(repeats, 5))
         case "load-fashion-mnist": milliseconds = try load("fashion-mnist", repeats: min(repeats, 5))
+        case "inspect-lenet": milliseconds = try inspection(repeats: min(repeats, 3))
         default: throw LoupeError.invalidArgument(name: "--workloads", message: "unknown workload \(name)")
         }
         let peak = peakResidentMiB()
@@ -118,6 +121,30 @@ enum Workload {
             _ = try catalog.load(name, split: .train)
             _ = try catalog.load(name, split: .test)
         }
+    }
+
+    /// The whole inside-the-network set (`loupe inspect`) for the reference CNN on the 1,000 test
+    /// images of cifar10-gray28: top 9 for all 96 conv feature maps, evolution over 8 snapshots,
+    /// invariance, occlusion, deconv and saliency for 5 images, maps, histograms, filters; every
+    /// file written. Untrained weights: the work does not depend on their values.
+    static func inspection(repeats: Int) throws -> Double {
+        let catalog = DatasetCatalog()
+        guard try catalog.location(of: "cifar10-gray28") != nil else {
+            throw LoupeError.invalidArgument(name: "cifar10-gray28", message: "not installed in \(catalog.dataDirectory) or a system location (set LOUPE_DATA)")
+        }
+        let test = try catalog.load("cifar10-gray28", split: .test)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("loupe-bench-inspect-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        var snapshots: [(step: Int, url: URL)] = []
+        for (n, step) in [1, 2, 5, 10, 20, 50, 100, 200].enumerated() {
+            let url = folder.appendingPathComponent("step-\(step).safetensors")
+            try Checkpoint.saveWeights(of: try lenet(seed: UInt64(10 + n)), to: url)
+            snapshots.append((step, url))
+        }
+        let inspector = try Inspector(model: try lenet(seed: 0), dataset: test, config: InspectConfig(steps: 5000), trialID: "bench",
+                                      snapshots: snapshots, finalStep: 5000, makeModel: { try lenet(seed: 0) })
+        return try medianMilliseconds(repeats) { try inspector.write(to: folder.appendingPathComponent("inspect")) }
     }
 
     static func peakResidentMiB() -> Double {
