@@ -12,6 +12,7 @@ import LoupeNN
 ///       maps: 0                   # feature maps per layer for top9 (0: all; else a seeded sample)
 ///       top: 9                    # images per feature map
 ///       images: [0, 1, 2, 3, 4]   # test images for deconv, invariance, occlusion, maps, saliency
+///                                 # (default: the first test image of each of the first 5 classes)
 ///       limit: 0                  # test images searched for top9 and evolution (0: all)
 ///       snapshots: auto           # steps whose weights are kept: auto (1, 2, 5, 10, 20, 50 …) or a list
 ///       evolution_maps: 8         # feature maps per layer followed across the snapshots
@@ -26,6 +27,7 @@ public struct InspectConfig: Sendable, Equatable {
     public var layers: [String]
     public var maps: Int
     public var top: Int
+    /// Test image indices; empty: the first image of each of the first five classes.
     public var images: [Int]
     public var limit: Int
     /// Steps after which the weights are kept in `snapshots/`, ascending; the final weights are
@@ -46,7 +48,7 @@ public struct InspectConfig: Sendable, Equatable {
         layers = []
         maps = 0
         top = 9
-        images = [0, 1, 2, 3, 4]
+        images = []
         limit = 0
         snapshots = Self.automaticSnapshots(steps: steps)
         evolutionMaps = 8

@@ -19,7 +19,7 @@ struct Inspect: ParsableCommand {
     @Argument(help: "A trial folder (holding config.yaml and weights.safetensors).") var trial: String
     @Option(help: "Figures to draw, comma-separated (default: all).") var what: String?
     @Option(name: .customLong("layer"), help: "Conv or pool layers, comma-separated (default: every conv layer).") var layers: String?
-    @Option(help: "Test image indices for deconv, saliency, occlusion, invariance and maps, comma-separated (default: 0,1,2,3,4).") var images: String?
+    @Option(help: "Test image indices for deconv, saliency, occlusion, invariance and maps, comma-separated (default: the first image of each of the first 5 classes).") var images: String?
     @Option(help: "Feature maps per layer in the top-images grid (0: all; else a seeded sample).") var maps: Int?
     @Option(help: "Images per feature map in the top-images grid (default 9).") var top: Int?
     @Option(help: "Test images searched (0: all).") var limit: Int?

@@ -243,6 +243,14 @@ private func randomDataset(count: Int, size: Int = 6, seed: UInt64) throws -> Da
         for figure in manifest.figures { #expect(page.contains("src=\"\(figure.file)\"")) }
     }
 
+    @Test func theDefaultImagesAreTheFirstOfEachClass() throws {
+        let labels: [Int32] = [2, 2, 0, 1, 0, 3, 4, 5, 1]
+        let dataset = try Dataset(pixels: [UInt8](repeating: 0, count: labels.count * 4), labels: labels,
+                                  imageShape: ImageShape(height: 2, width: 2, channels: 1), classNames: (0..<6).map { "c\($0)" })
+        #expect(Inspector.firstOfEachClass(dataset, classes: 5) == [2, 3, 0, 5, 6])
+        #expect(Inspector.firstOfEachClass(dataset, classes: 2) == [2, 3])
+    }
+
     @Test func aCNNIsRequired() throws {
         var generator = RandomGenerator(seed: 1)
         let recurrent = try Sequential([("lstm", LSTM(inputSize: 4, units: 3, generator: &generator)),

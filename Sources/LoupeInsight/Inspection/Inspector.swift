@@ -86,6 +86,17 @@ public final class Inspector {
         }.sorted { $0.0 < $1.0 }
     }
 
+    /// The first image of each of the first `classes` classes, in class order: the default
+    /// images to show (a test split sorted by class would otherwise show one class only).
+    public static func firstOfEachClass(_ dataset: Dataset, classes: Int) -> [Int] {
+        var first: [Int: Int] = [:]
+        for (index, label) in dataset.labels.enumerated() where Int(label) < classes && first[Int(label)] == nil {
+            first[Int(label)] = index
+            if first.count == classes { break }
+        }
+        return first.keys.sorted().map { first[$0]! }
+    }
+
     // MARK: - Writing
 
     /// Draws every figure of `config.figures` into `folder` (created; earlier figures replaced)
@@ -110,7 +121,7 @@ public final class Inspector {
         let allConvolutions = network.convolutionPoints
         var searchPoints = allConvolutions
         for point in points where !searchPoints.contains(point) { searchPoints.append(point) }
-        let images = config.images.filter { $0 < dataset.count }
+        let images = config.images.isEmpty ? Self.firstOfEachClass(dataset, classes: 5) : config.images.filter { $0 < dataset.count }
         if images.count < config.images.count {
             notes.append("Image indices \(config.images.filter { $0 >= dataset.count }.map(String.init).joined(separator: ", ")) are past the \(dataset.count) images of the data set and were left out.")
         }

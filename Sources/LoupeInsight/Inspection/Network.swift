@@ -191,8 +191,8 @@ public enum BackwardRule: String, Sendable, CaseIterable {
     public var title: String {
         switch self {
         case .deconvnet: return "deconvnet"
-        case .saliency: return "gradient (saliency)"
-        case .guided: return "guided backpropagation"
+        case .saliency: return "gradient"
+        case .guided: return "guided backprop"
         }
     }
 }
