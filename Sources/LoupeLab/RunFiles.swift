@@ -97,6 +97,9 @@ public struct TrialSummary: Codable, Sendable, Equatable {
     public var confusion: [[Int]]?
     /// An error message, when failed.
     public var error: String?
+    /// The trial's index in the sweep when it ran (`Trial.index`): `loupe trials --out` tells
+    /// from it which indices a changed experiment moved.
+    public var index: Int?
 
     public init(id: String, status: TrialStatus, steps: Int, seconds: Double, testAccuracy: Double? = nil,
                 trainAccuracy: Double? = nil, finalLoss: Double? = nil, activations: [String: ActivationStatistics] = [:],
@@ -121,7 +124,7 @@ public struct TrialSummary: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, status, steps, seconds, activations, parameters, settings, confusion, error, kernels, threads
+        case id, status, steps, seconds, activations, parameters, settings, confusion, error, kernels, threads, index
         case testAccuracy = "test_accuracy", trainAccuracy = "train_accuracy", finalLoss = "final_loss"
         case divergedAtStep = "diverged_at_step", nonFinite = "non_finite"
     }
