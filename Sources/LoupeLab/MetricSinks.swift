@@ -1,8 +1,8 @@
 import Foundation
 import LoupeCore
 
-/// Where a trial's measurements go as they happen: the console, the CSV files of its folder, the
-/// run index (and the TensorBoard writer a later change adds). Each receives every logged row,
+/// Where a trial's measurements go as they happen: the console, the CSV files of its folder,
+/// TensorBoard's event files. (The run index is rebuilt from the folders: `RunStore.rebuild`.) Each receives every logged row,
 /// every evaluation and the summary from the trainer; none reads them back from disk.
 /// Every method has an empty default, so a sink implements what it uses.
 public protocol MetricSink: AnyObject {

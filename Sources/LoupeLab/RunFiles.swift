@@ -4,7 +4,8 @@ import LoupeCore
 /// Where an experiment's results live. `loupe run FILE --out DIR` writes:
 ///
 ///     DIR/experiment.yaml              the experiment file as given (settings before sweep expansion)
-///     DIR/runs.sqlite                  the run store (index of trials and their metrics)
+///     DIR/runs.sqlite                  the run index of trials and their metrics, rebuilt from the trial folders
+///     DIR/trials/.<id>.lock            the trial's lock, held by the process running it (`TrialLock`)
 ///     DIR/events.out.tfevents.*        TensorBoard: the HParams experiment (swept settings, metrics)
 ///     DIR/trials/<id>/config.yaml      the trial's resolved settings
 ///     DIR/trials/<id>/metrics.csv      step,loss,accuracy,learning_rate,seconds (one row every log_every steps)
