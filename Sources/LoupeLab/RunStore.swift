@@ -73,8 +73,8 @@ public final class RunStore: Sendable {
     }
 
     /// Rebuilds `layout`'s index from its trial folders: every folder with a readable
-    /// `summary.json` (and its `metrics.csv`), a folder without one (a trial that has just
-    /// started) left out. The new database is written beside the old under a temporary name and
+    /// `summary.json` (and its `metrics.csv`, unless a running trial is writing its last row), a
+    /// folder without one (a trial that has just started) left out. The new database is written beside the old under a temporary name and
     /// renamed over it, so a reader sees the old index or the new one, and two processes
     /// rebuilding at once leave one whole index. The experiment's name is `experiment.yaml`'s
     /// `name:`, else the folder's name.
@@ -91,7 +91,13 @@ public final class RunStore: Sendable {
             let trial = layout.trial(id)
             guard FileManager.default.fileExists(atPath: trial.summary.path) else { continue }
             let summary = try TrialSummary.read(trial.summary)
-            let metrics = FileManager.default.fileExists(atPath: trial.metrics.path) ? try MetricRow.read(trial.metrics) : []
+            var metrics: [MetricRow] = []
+            if FileManager.default.fileExists(atPath: trial.metrics.path) {
+                do { metrics = try MetricRow.read(trial.metrics) } catch {
+                    // A running trial may be appending a row right now: its rows come when it ends.
+                    guard summary.status == .running || summary.status == .interrupted else { throw error }
+                }
+            }
             records.append((summary, metrics))
         }
         let temporary = layout.root.appendingPathComponent(".\(layout.store.lastPathComponent).\(getpid()).\(UInt64.random(in: 0...UInt64.max)).tmp")

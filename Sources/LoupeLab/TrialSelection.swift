@@ -161,14 +161,26 @@ public struct TrialBusy: Error, CustomStringConvertible {
 /// An exclusive lock on one trial of a results folder, held while a process runs it, so two
 /// tasks given the same index (a scheduler's retry while the first still runs) never write one
 /// folder at once, and `loupe sweep status` can tell a running trial from one whose process died.
-/// It is `flock` on `trials/.<id>.lock`, an empty file beside the trial's folder (the folder itself
-/// is replaced when a trial starts afresh); the kernel drops it when the process ends, however it
-/// ends. Over NFS, Linux maps `flock` to NFS byte-range locks.
+/// It is a POSIX record lock (`fcntl`) on `trials/.<id>.lock`, an empty file beside the trial's
+/// folder (the folder itself is replaced when a trial starts afresh): the kernel drops it when
+/// the process ends, however it ends; NFS carries it to the server (NLM or NFSv4 locks), and
+/// another process can test it without taking it (`F_GETLK`). A process must not open the file
+/// of a lock it holds elsewhere: closing any descriptor of it drops the process's lock.
 public final class TrialLock {
     let descriptor: Int32
 
     public static func url(of id: String, in layout: ExperimentLayout) -> URL {
         layout.trialsFolder.appendingPathComponent(".\(id).lock")
+    }
+
+    /// The whole file, for `fcntl`.
+    static func region(_ type: Int32) -> flock {
+        var region = flock()
+        region.l_type = Int16(type)
+        region.l_whence = Int16(SEEK_SET)
+        region.l_start = 0
+        region.l_len = 0
+        return region
     }
 
     /// Takes the lock, or throws `TrialBusy` when another process holds it.
@@ -179,22 +191,24 @@ public final class TrialLock {
         guard descriptor >= 0 else {
             throw LoupeError.file(path: url.path, message: "cannot be opened as the trial's lock (\(String(cString: strerror(errno))))")
         }
-        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+        var region = Self.region(F_WRLCK)
+        guard fcntl(descriptor, F_SETLK, &region) == 0 else {
             let code = errno
             close(descriptor)
-            if code == EWOULDBLOCK { throw TrialBusy(id: id) }
+            if code == EAGAIN || code == EACCES { throw TrialBusy(id: id) }
             throw LoupeError.file(path: url.path, message: "cannot be locked (\(String(cString: strerror(code))))")
         }
     }
 
     deinit { close(descriptor) }
 
-    /// Whether a process holds the lock of trial `id` now.
+    /// Whether another process holds the lock of trial `id` now (tested, not taken).
     public static func isHeld(id: String, layout: ExperimentLayout) -> Bool {
         let descriptor = open(url(of: id, in: layout).path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { return false }
         defer { close(descriptor) }
-        if flock(descriptor, LOCK_SH | LOCK_NB) == 0 { return false }
-        return errno == EWOULDBLOCK
+        var region = Self.region(F_RDLCK)
+        guard fcntl(descriptor, F_GETLK, &region) == 0 else { return false }
+        return region.l_type != Int16(F_UNLCK)
     }
 }

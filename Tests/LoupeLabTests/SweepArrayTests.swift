@@ -125,6 +125,37 @@ private func leftovers(under folder: URL) -> [String] {
         #expect(throws: LoupeError.self) { try TrialSelection.fromEnvironment(defaults, environment: ["SLURM_ARRAY_TASK_ID": "x"]) }
     }
 
+    /// The run index is rebuilt from the trial folders: a folder without a summary (just started)
+    /// is left out, a running trial's last row being written is no error, a finished trial's
+    /// broken metrics are; the new index replaces the old whole.
+    @Test func theIndexIsRebuiltFromTheFolders() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let layout = ExperimentLayout(root: folder)
+        try writeAtomically(Data("name: rebuilt\n".utf8), to: layout.experimentFile)
+        func trial(_ id: String, _ status: TrialStatus, metrics: String?) throws {
+            let trial = layout.trial(id)
+            try FileManager.default.createDirectory(at: trial.root, withIntermediateDirectories: true)
+            try TrialSummary(id: id, status: status, steps: 10, seconds: 1, parameters: 3, settings: ["train.seed": "0"]).write(to: trial.summary)
+            if let metrics { try Data(metrics.utf8).write(to: trial.metrics) }
+        }
+        let rows = MetricRow.header + "\n0,1.5,0.25,0.01,0.001\n5,1.25,0.5,0.01,0.002\n"
+        try trial("done", .completed, metrics: rows)
+        try trial("writing", .running, metrics: rows + "10,1.")
+        try FileManager.default.createDirectory(at: layout.trial("started").root, withIntermediateDirectories: true)
+        let store = try RunStore.rebuild(layout)
+        #expect(try store.trials().map(\.summary.id) == ["done", "writing"])
+        #expect(try store.trials().allSatisfy { $0.experiment == "rebuilt" })
+        #expect(try store.metrics(of: "done").map(\.step) == [0, 5])
+        #expect(try store.metrics(of: "writing").isEmpty)
+        try trial("more", .diverged, metrics: rows)
+        #expect(try RunStore.rebuild(layout).trials().count == 3)
+        #expect((try FileManager.default.contentsOfDirectory(atPath: folder.path)).filter { $0.hasSuffix(".tmp") }.isEmpty)
+        try trial("broken", .completed, metrics: rows + "10,1.")
+        #expect(throws: LoupeError.self) { try RunStore.rebuild(layout) }
+        #expect(try RunStore(url: layout.store).trials().count == 3, "a failed rebuild keeps the index it would have replaced")
+    }
+
     /// Errors and trial outcomes map to the documented exit codes.
     @Test func exitCodesFollowWhatWentWrong() {
         #expect(RunExitCode.of(LoupeError.config(key: "train.steps", message: "must be an integer")) == 2)
@@ -231,9 +262,20 @@ private func leftovers(under folder: URL) -> [String] {
         var generator = RandomGenerator(seed: 1616, stream: 2)
         var order = Array(0..<24)
         for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, generator.nextInt(below: i + 1)) }
-        // Each index's first three launches: whether to kill it, and after how many ms (a trial
-        // takes some 100-300 ms here).
-        let plans = (0..<24).map { _ in (0..<3).map { _ in generator.nextInt(below: 10) < 6 ? generator.nextInt(below: 150) : -1 } }
+        // Each index's first three launches: killed after a random delay (0-150 ms: start-up, data,
+        // training or the end), killed once its metrics file holds a random number of rows (mid-
+        // training; the run logs 61), or left alone.
+        enum Kill { case after(ms: Int), atRow(Int), none }
+        let plans: [[Kill]] = (0..<24).map { _ in
+            (0..<3).map { _ in
+                switch generator.nextInt(below: 10) {
+                case 0..<4: return .after(ms: generator.nextInt(below: 150))
+                case 4..<8: return .atRow(1 + generator.nextInt(below: 55))
+                default: return .none
+                }
+            }
+        }
+        let ids = try Experiment.load(path: file.path).trials.map(\.id)
         let queue = WorkQueue(order)
         let tally = Tally()
         DispatchQueue.concurrentPerform(iterations: 4) { _ in
@@ -243,10 +285,21 @@ private func leftovers(under folder: URL) -> [String] {
                         tally.note("trial \(index): could not start loupe")
                         break
                     }
-                    let delay = attempt < 3 ? plans[index][attempt] : -1
-                    if delay >= 0 {
-                        Thread.sleep(forTimeInterval: Double(delay) / 1000)
+                    switch attempt < 3 ? plans[index][attempt] : .none {
+                    case let .after(ms):
+                        Thread.sleep(forTimeInterval: Double(ms) / 1000)
                         kill(process.processIdentifier, SIGKILL)
+                    case let .atRow(row):
+                        let metrics = ExperimentLayout(root: shared).trial(ids[index]).metrics
+                        while process.isRunning {
+                            let rows = (try? String(contentsOf: metrics, encoding: .utf8))?.split(separator: "\n").count ?? 0
+                            if rows > row {
+                                kill(process.processIdentifier, SIGKILL)
+                                break
+                            }
+                            Thread.sleep(forTimeInterval: 0.001)
+                        }
+                    case .none: break
                     }
                     process.waitUntilExit()
                     if process.terminationReason == .uncaughtSignal {
@@ -260,7 +313,7 @@ private func leftovers(under folder: URL) -> [String] {
         }
         #expect(tally.problems.isEmpty, "\(tally.problems)")
         print("SweepArrayTests: \(tally.kills) SIGKILLs landed over 24 trials")
-        #expect(tally.kills >= 15, "only \(tally.kills) kills landed before their process ended")
+        #expect(tally.kills >= 20, "only \(tally.kills) kills landed before their process ended")
         try expectSameTrials(sequential, shared, "4 killed workers")
         #expect(leftovers(under: shared).isEmpty, "\(leftovers(under: shared))")
         let (statusCode, statusOutput) = try runLoupe(executable, ["sweep", "status", shared.path], data: folder.path)
@@ -352,6 +405,56 @@ private func leftovers(under folder: URL) -> [String] {
         let (diverged, divergedOutput) = try runLoupe(executable, ["run", diverging.path, "--out", divergedOut.path, "--trial", "1"], data: folder.path)
         #expect(diverged == 3 && divergedOutput.contains("diverged"), "\(diverged): \(divergedOutput)")
         #expect(try runLoupe(executable, ["run", diverging.path, "--out", divergedOut.path, "--trial", "1"], data: folder.path).status == 3)
+    }
+}
+
+extension SweepArrayTests {
+    /// A full disk is transient: the trial's write fails with ENOSPC, `loupe run --trial` exits 75
+    /// (retry), and the retry on a disk with room (the same tmpfs, remounted larger) resumes and
+    /// ends identical to a run that never ran out. Needs root to mount a tmpfs; skips otherwise.
+    @Test func aFullDiskExits75AndTheRetryEndsTheSame() throws {
+        guard let executable = loupeExecutable() else { return }
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let disk = folder.appendingPathComponent("disk")
+        try FileManager.default.createDirectory(at: disk, withIntermediateDirectories: true)
+        func mount(_ arguments: [String]) -> Bool {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/mount")
+            process.arguments = arguments
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            guard (try? process.run()) != nil else { return false }
+            process.waitUntilExit()
+            return process.terminationStatus == 0
+        }
+        guard mount(["-t", "tmpfs", "-o", "size=1m", "tmpfs", disk.path]) else {
+            print("skipped: cannot mount a tmpfs at \(disk.path) (needs root) to fill a disk")
+            return
+        }
+        defer {
+            let umount = Process()
+            umount.executableURL = URL(fileURLWithPath: "/bin/umount")
+            umount.arguments = [disk.path]
+            try? umount.run()
+            umount.waitUntilExit()
+        }
+        try writeTinyData(folder.appendingPathComponent("data"))
+        // 64 x 3000 dense weights: 770 KB, and a checkpoint with Adam's two slots three times that.
+        let file = folder.appendingPathComponent("wide.yaml")
+        try tinySweep(data: folder.appendingPathComponent("data"), steps: 30, seeds: [0])
+            .replacingOccurrences(of: "units: 24", with: "units: 3000").write(to: file, atomically: true, encoding: .utf8)
+        let reference = folder.appendingPathComponent("reference"), results = disk.appendingPathComponent("results")
+        let (status, output) = try runLoupe(executable, ["run", file.path, "--out", reference.path, "--trial", "0", "--quiet"], data: folder.path)
+        #expect(status == 0, "\(output)")
+        let (full, fullOutput) = try runLoupe(executable, ["run", file.path, "--out", results.path, "--trial", "0"], data: folder.path)
+        #expect(full == 75, "a full disk: \(full) \(fullOutput)")
+        #expect(fullOutput.contains(String(cString: strerror(ENOSPC))), "\(fullOutput)")
+        #expect(mount(["-o", "remount,size=64m", disk.path]))
+        let (retried, retriedOutput) = try runLoupe(executable, ["run", file.path, "--out", results.path, "--trial", "0", "--quiet"], data: folder.path)
+        #expect(retried == 0, "\(retriedOutput)")
+        try expectSameTrials(reference, results, "after a full disk")
+        #expect(leftovers(under: results).isEmpty, "\(leftovers(under: results))")
     }
 }
 
