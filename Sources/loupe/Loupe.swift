@@ -81,13 +81,13 @@ struct Run: ParsableCommand {
             into one folder at once; a trial already being run by another process is not touched (exit 75).
 
             Exit codes:
-              0    every trial it ran completed (or had completed before)
+              0    done: every trial it ran completed, now or before
               1    a trial failed (its summary.json says why)
-              2    usage or configuration error: nothing ran; not worth retrying
-              3    a trial diverged (NaN or infinite loss or gradient): a result, the same on every retry
-              75   transient failure worth retrying: I/O error, disk full, or the trial is running elsewhere
-              130  stopped by SIGINT, 143 by SIGTERM: each running trial wrote a checkpoint; run it again to resume
-            With several trials, the first that applies of 75, 1, 3 is the code.
+              2    usage or configuration error; nothing ran; do not retry
+              3    a trial diverged (NaN or infinite loss): same on every retry
+              75   transient: I/O error, disk full, trial running elsewhere; retry
+              130  SIGINT, 143 SIGTERM: checkpoints written; run again to resume
+            With several trials: 75 before 1 before 3.
             """)
 
     @Argument(help: "The experiment file (YAML).") var file: String
