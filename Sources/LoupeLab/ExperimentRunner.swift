@@ -14,7 +14,7 @@ import LoupeData
 /// folder-level files are the same for every process (`experiment.yaml`, written atomically) or
 /// written once (the HParams experiment); no process writes the run index, which is rebuilt from
 /// the trial folders (`RunStore.rebuild`) by a whole run when it ends, `loupe report`, `loupe
-/// runs`, `loupe merge` and `loupe sweep status`.
+/// runs` and `loupe merge`.
 public final class ExperimentRunner: Sendable {
     public let experiment: Experiment
     public let layout: ExperimentLayout
@@ -72,10 +72,18 @@ public final class ExperimentRunner: Sendable {
         // Not while other processes may be writing those files (their temporary files are theirs).
         if resume && !isSelection { AtomicFile.removeLeftovers(in: layout.root) }
         try FileManager.default.createDirectory(at: layout.trialsFolder, withIntermediateDirectories: true)
-        try writeAtomically(Data(experiment.text.utf8), to: layout.experimentFile)
         let hparams = HParamsExperiment(experiment)
-        // Array tasks write the HParams experiment once, never removing another's file.
-        if !isSelection || TensorBoardLog.eventFiles(in: layout.root).isEmpty { try hparams.writeSummary(in: layout.root, replacing: !isSelection) }
+        if isSelection {
+            // Array tasks: the same experiment.yaml from each (written when it differs), the
+            // HParams experiment once, never another's file removed but a killed writer's.
+            SharedFolderFile.removeLeftoversOfDeadWriters(in: layout.root)
+            let text = Data(experiment.text.utf8)
+            if (try? Data(contentsOf: layout.experimentFile)) != text { try SharedFolderFile.write(text, to: layout.experimentFile) }
+            if TensorBoardLog.eventFiles(in: layout.root).isEmpty { try hparams.writeSummary(in: layout.root, replacing: false, write: SharedFolderFile.write) }
+        } else {
+            try writeAtomically(Data(experiment.text.utf8), to: layout.experimentFile)
+            try hparams.writeSummary(in: layout.root)
+        }
 
         console.experimentStarted(trials: trials.count, jobs: jobs)
         if jobs > 1 { console.say("Running \(trials.count) trials, \(jobs) at a time") }
@@ -113,23 +121,28 @@ public final class ExperimentRunner: Sendable {
 
     func runOne(_ trial: Trial, data: TrialData, sinks: [any MetricSink], hooks: [any TrainerHook]) -> TrialOutcome {
         let trialLayout = layout.trial(trial.id)
+        func failed(_ error: any Error) -> TrialSummary {
+            var summary = TrialSummary(id: trial.id, status: .failed, steps: 0, seconds: 0, parameters: 0,
+                                       settings: trial.settingsDictionary, kernels: kernels.effective, error: "\(error)")
+            summary.index = trial.index
+            return summary
+        }
+        // The lock is held until the folder's last write, a failed trial's summary included.
+        let lock: TrialLock
+        do { lock = try TrialLock(id: trial.id, layout: layout) } catch {
+            // Its folder is another process's (or the lock cannot be made): nothing is written,
+            // the sinks hear nothing.
+            console.say("\(trial.id): \(error)")
+            return TrialOutcome(summary: failed(error), error: error)
+        }
+        defer { withExtendedLifetime(lock) {} }
         do {
-            let lock = try TrialLock(id: trial.id, layout: layout)
-            defer { withExtendedLifetime(lock) {} }
             let summary = try TrialRunner(trial: trial, layout: trialLayout, data: data, sinks: sinks, hooks: hooks, kernels: kernels,
                                           stopRequest: stopRequest)
                 .run(resume: resume)
             return TrialOutcome(summary: summary, error: nil)
-        } catch let busy as TrialBusy {
-            // Its folder is another process's: nothing is written, the sinks hear nothing.
-            console.say("\(trial.id): \(busy)")
-            let summary = TrialSummary(id: trial.id, status: .failed, steps: 0, seconds: 0, parameters: 0,
-                                       settings: trial.settingsDictionary, kernels: kernels.effective, error: "\(busy)")
-            return TrialOutcome(summary: summary, error: busy)
         } catch {
-            var summary = TrialSummary(id: trial.id, status: .failed, steps: 0, seconds: 0, parameters: 0,
-                                       settings: trial.settingsDictionary, kernels: kernels.effective, error: "\(error)")
-            summary.index = trial.index
+            let summary = failed(error)
             try? summary.write(to: trialLayout.summary)
             for sink in sinks { sink.trialFinished(trial, summary) }
             return TrialOutcome(summary: summary, error: error)
