@@ -39,12 +39,12 @@ public struct Experiment: Sendable {
         if case let .mapping(pairs, source) = tree { base = .mapping(pairs.filter { $0.key != "sweep" && $0.key != "name" }, source) }
         var trials: [Trial] = []
         var seen = Set<String>()
-        for variation in variations.combinations {
+        for (index, variation) in variations.combinations.enumerated() {
             var trialTree = base
             for (key, value) in variation { trialTree = trialTree.setting(key, to: value) }
             let config = try TrialConfig(trialTree)
             let settings = variation.map { ($0.key, Self.text(of: $0.value)) }
-            let trial = Trial(settings: settings, tree: trialTree, config: config)
+            let trial = Trial(index: index, settings: settings, tree: trialTree, config: config)
             guard seen.insert(trial.id).inserted else {
                 throw LoupeError.config(key: "sweep", message: "two trials have the same settings (\(settings.map { "\($0.0)=\($0.1)" }.joined(separator: ", ")))")
             }
@@ -61,6 +61,9 @@ public struct Experiment: Sendable {
 
 /// One run of the experiment: the base settings with the sweep's values applied.
 public struct Trial: Sendable {
+    /// Its place in the expanded sweep (`loupe trials`, `loupe run --trial INDEX`): a function of
+    /// the effective experiment only (see `Sweep`).
+    public let index: Int
     /// The sweep's values for this trial, in axis order (`optimizer.name` → `adam`, …, `train.seed`).
     public let settings: [(key: String, value: String)]
     /// The resolved settings as a tree (written to the trial's `config.yaml`).
@@ -70,7 +73,8 @@ public struct Trial: Sendable {
     /// resolved settings, so that equal settings always give the same id and any change a new one.
     public let id: String
 
-    init(settings: [(key: String, value: String)], tree: ConfigNode, config: TrialConfig) {
+    init(index: Int, settings: [(key: String, value: String)], tree: ConfigNode, config: TrialConfig) {
+        self.index = index
         self.settings = settings
         self.tree = tree
         self.config = config
@@ -92,6 +96,13 @@ public struct Trial: Sendable {
 /// `sweep:` — axes (`optimizer.lr: [1e-3, 1e-4]`), `seeds: [0, 1, 2]` and `include:` (extra
 /// configurations, each a mapping of dotted keys to values). The trials are the grid of the axes
 /// (or one empty configuration) plus the included ones, each repeated for every seed.
+///
+/// Their order (the trial indices of array jobs) is: seed by seed, in the order `seeds` lists
+/// them; within a seed, the grid with the first axis varying slowest, then the included
+/// configurations in their order. So adding a seed at the end of `seeds` appends trials and keeps
+/// every earlier index; adding an axis value or an included configuration shifts indices (no
+/// order can keep every index for every addition to a grid of two axes or more), but never an
+/// id: `loupe trials FILE --out DIR` says which indices moved since DIR's trials ran.
 struct Sweep {
     var combinations: [[(key: String, value: ConfigNode)]] = []
 
@@ -135,7 +146,7 @@ struct Sweep {
         let base = hasAxes || included.isEmpty ? grid : []
         let all = base + included
         if let seeds {
-            combinations = all.flatMap { combination in seeds.map { combination + [("train.seed", $0)] } }
+            combinations = seeds.flatMap { seed in all.map { $0 + [("train.seed", seed)] } }
         } else {
             combinations = all
         }

@@ -1,8 +1,8 @@
 import Foundation
 import LoupeCore
 
-/// Where a trial's measurements go as they happen: the console, the CSV files of its folder, the
-/// run index (and the TensorBoard writer a later change adds). Each receives every logged row,
+/// Where a trial's measurements go as they happen: the console, the CSV files of its folder,
+/// TensorBoard's event files. (The run index is rebuilt from the folders: `RunStore.rebuild`.) Each receives every logged row,
 /// every evaluation and the summary from the trainer; none reads them back from disk.
 /// Every method has an empty default, so a sink implements what it uses.
 public protocol MetricSink: AnyObject {
@@ -115,27 +115,4 @@ final class AppendingFile {
     }
 
     deinit { try? handle.close() }
-}
-
-/// The run index (`RunStore`): each trial's summary and metric rows, recorded when it ends, from
-/// the rows the trainer handed over (the history of earlier sessions, then this session's).
-public final class RunIndexSink: MetricSink {
-    let store: RunStore
-    let experiment: String
-    let warn: (String) -> Void
-    private var rows: [MetricRow] = []
-
-    public init(store: RunStore, experiment: String, warn: @escaping (String) -> Void) {
-        self.store = store
-        self.experiment = experiment
-        self.warn = warn
-    }
-
-    public func trialStarted(_ trial: Trial, at step: Int, history: TrialHistory) { rows = history.rows }
-    public func trialLogged(_ trial: Trial, _ row: MetricRow) { rows.append(row) }
-
-    public func trialFinished(_ trial: Trial, _ summary: TrialSummary) {
-        do { try store.record(experiment: experiment, summary: summary, metrics: rows) } catch { warn("warning: \(error)") }
-        rows = []
-    }
 }

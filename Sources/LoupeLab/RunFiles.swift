@@ -4,7 +4,8 @@ import LoupeCore
 /// Where an experiment's results live. `loupe run FILE --out DIR` writes:
 ///
 ///     DIR/experiment.yaml              the experiment file as given (settings before sweep expansion)
-///     DIR/runs.sqlite                  the run store (index of trials and their metrics)
+///     DIR/runs.sqlite                  the run index of trials and their metrics, rebuilt from the trial folders
+///     DIR/trials/.<id>.lock            the trial's lock, held by the process running it (`TrialLock`)
 ///     DIR/events.out.tfevents.*        TensorBoard: the HParams experiment (swept settings, metrics)
 ///     DIR/trials/<id>/config.yaml      the trial's resolved settings
 ///     DIR/trials/<id>/metrics.csv      step,loss,accuracy,learning_rate,seconds (one row every log_every steps)
@@ -97,6 +98,9 @@ public struct TrialSummary: Codable, Sendable, Equatable {
     public var confusion: [[Int]]?
     /// An error message, when failed.
     public var error: String?
+    /// The trial's index in the sweep when it ran (`Trial.index`): `loupe trials --out` tells
+    /// from it which indices a changed experiment moved.
+    public var index: Int?
 
     public init(id: String, status: TrialStatus, steps: Int, seconds: Double, testAccuracy: Double? = nil,
                 trainAccuracy: Double? = nil, finalLoss: Double? = nil, activations: [String: ActivationStatistics] = [:],
@@ -121,7 +125,7 @@ public struct TrialSummary: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, status, steps, seconds, activations, parameters, settings, confusion, error, kernels, threads
+        case id, status, steps, seconds, activations, parameters, settings, confusion, error, kernels, threads, index
         case testAccuracy = "test_accuracy", trainAccuracy = "train_accuracy", finalLoss = "final_loss"
         case divergedAtStep = "diverged_at_step", nonFinite = "non_finite"
     }

@@ -94,6 +94,7 @@ public final class TrialRunner {
         var summary = TrialSummary(id: trial.id, status: .running, steps: state.step, seconds: state.seconds,
                                    parameters: state.model.parameters.reduce(0) { $0 + $1.parameter.value.count },
                                    settings: trial.settingsDictionary, kernels: kernels.effective, threads: computeThreads)
+        summary.index = trial.index
         try summary.write(to: layout.summary)
         let csv = CSVMetricsSink(layout: layout)
         let sinks: [any MetricSink] = [csv] + self.sinks
@@ -134,7 +135,7 @@ public final class TrialRunner {
             summary.confusion = confusion
         }
         // summary.json saying the trial finished is the last thing written: a kill before it
-        // resumes from the checkpoint and redoes the end (the run index's record, TensorBoard's
+        // resumes from the checkpoint and redoes the end (TensorBoard's
         // last scalars and histograms); after it, only the checkpoint's removal is left, which
         // a resume does.
         for sink in sinks { sink.trialFinished(trial, summary) }

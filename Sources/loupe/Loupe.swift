@@ -11,8 +11,25 @@ struct Loupe: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "loupe",
         abstract: "Train small neural networks, compare how they train, and see what they learn.",
-        subcommands: [Run.self, Report.self, Inspect.self, Runs.self, Eval.self, DataCommand.self]
+        subcommands: [Run.self, Trials.self, Report.self, Inspect.self, Runs.self, Eval.self, Merge.self, SweepCommand.self, DataCommand.self]
     )
+
+    /// Usage errors exit 2 (ArgumentParser's own code is 64), which schedulers and scripts read
+    /// as "do not retry"; see `RunExitCode`.
+    static func main() async {
+        do {
+            var command = try await asyncParseAsRoot(Run.rewritingTrialFromEnv(Array(CommandLine.arguments.dropFirst())))
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            guard exitCode(for: error) == .validationFailure else { exit(withError: error) }
+            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            Foundation.exit(RunExitCode.usage)
+        }
+    }
 }
 
 /// Writes a line to standard output unbuffered, so it stays in order with the console's lines.
@@ -20,10 +37,11 @@ func say(_ line: String) {
     FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }
 
-/// Prints a user error as `loupe: <message>` and exits 1 (no stack trace for things a user caused).
-func fail(_ error: Error) -> Never {
+/// Prints a user error as `loupe: <message>` and exits 1, or `exitCode` (no stack trace for
+/// things a user caused).
+func fail(_ error: Error, exitCode: Int32 = 1) -> Never {
     FileHandle.standardError.write(Data("loupe: \(error)\n".utf8))
-    Foundation.exit(1)
+    Foundation.exit(exitCode)
 }
 
 /// SIGINT and SIGTERM (what Ctrl-C, SLURM and Kubernetes send before a kill): the first asks the
@@ -54,7 +72,23 @@ func setThreads(_ count: Int) throws {
 }
 
 struct Run: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run every trial of an experiment file.")
+    static let configuration = CommandConfiguration(
+        abstract: "Run every trial of an experiment file, or some of them (--trial, --shard, --trial-from-env).",
+        discussion: """
+            --trial, --shard and --trial-from-env run the trials with those indices (loupe trials FILE lists them) into \
+            the results folder, as --resume does: a finished trial is left as it is, a half-run one continues from its \
+            checkpoint. Many processes, on one machine or many over a shared file system, may run different indices \
+            into one folder at once; a trial already being run by another process is not touched (exit 75).
+
+            Exit codes:
+              0    done: every trial it ran completed, now or before
+              1    a trial failed (its summary.json says why)
+              2    usage or configuration error; nothing ran; do not retry
+              3    a trial diverged (NaN or infinite loss): same on every retry
+              75   transient: I/O error, disk full, trial running elsewhere; retry
+              130  SIGINT, 143 SIGTERM: checkpoints written; run again to resume
+            With several trials: 75 before 1 before 3.
+            """)
 
     @Argument(help: "The experiment file (YAML).") var file: String
     @Option(help: "Results folder (default: runs/<experiment name>).") var out: String?
@@ -63,35 +97,81 @@ struct Run: ParsableCommand {
     @Option(name: .customLong("set"), help: "Override a setting, e.g. --set train.steps=100 (repeatable).") var overrides: [String] = []
     @Flag(help: "Only the results table and trial lines, no per-step lines.") var quiet = false
     @Option(help: "Worker threads for each trial's parallel loops (default: LOUPE_THREADS, else the cores; results are identical whatever this is).") var threads: Int?
+    @Option(name: .customLong("trial"), help: ArgumentHelp("Run only the trials of these indices, e.g. 3 or 0,4,8-11 (repeatable; see loupe trials FILE).", valueName: "index"))
+    var trialIndices: [String] = []
+    @Option(help: ArgumentHelp("Run only shard i of n (from 0): the trials whose index is i modulo n.", valueName: "i/n")) var shard: String?
+    @Option(name: .customLong("trial-from-env"), help: ArgumentHelp("Run the trial whose index is in the first of these environment variables that is set (given alone: SLURM_ARRAY_TASK_ID,JOB_COMPLETION_INDEX).", valueName: "variable[,variable…]"))
+    var trialFromEnv: String?
+
+    /// `--trial-from-env` given without a variable: ArgumentParser's options need a value, so a
+    /// bare flag (not followed by an environment variable's name) is given the default list.
+    static func rewritingTrialFromEnv(_ arguments: [String]) -> [String] {
+        var result: [String] = []
+        for (position, argument) in arguments.enumerated() {
+            guard argument == "--trial-from-env" else {
+                result.append(argument)
+                continue
+            }
+            let next = position + 1 < arguments.count ? arguments[position + 1] : ""
+            let isVariable = next.first.map { $0.isUppercase || $0 == "_" } == true && next.allSatisfy { $0.isUppercase || $0.isNumber || $0 == "_" || $0 == "," }
+            result.append(isVariable ? argument : "--trial-from-env=" + TrialSelection.defaultEnvironmentVariables.joined(separator: ","))
+        }
+        return result
+    }
+
+    /// The trials the flags select (at most one of them may be given).
+    func selection() throws -> TrialSelection {
+        let given = [!trialIndices.isEmpty ? "--trial" : nil, shard != nil ? "--shard" : nil, trialFromEnv != nil ? "--trial-from-env" : nil].compactMap { $0 }
+        guard given.count <= 1 else {
+            throw LoupeError.invalidArgument(name: given.joined(separator: " and "), message: "choose one way of selecting trials")
+        }
+        if !trialIndices.isEmpty { return .indices(try TrialSelection.parseIndices(trialIndices)) }
+        if let shard { return try TrialSelection.parseShard(shard) }
+        if let trialFromEnv {
+            return try TrialSelection.fromEnvironment(trialFromEnv.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        }
+        return .all
+    }
 
     func run() throws {
         do {
             if let threads { try setThreads(threads) }
+            let selection = try selection()
             let experiment = try Experiment.load(path: file, overrides: overrides)
             let output = URL(fileURLWithPath: out ?? "runs/\(experiment.name)")
             let cores = computeThreads
             if jobs > cores { say("note: --jobs \(jobs) is more than the \(cores) cores here; trials will share them") }
-            say("\(experiment.name): \(experiment.trials.count) trial\(experiment.trials.count == 1 ? "" : "s") → \(output.path)")
             let stopRequest = StopRequest()
             let handlers = stopOnSignals(stopRequest)
             let runner = try ExperimentRunner(experiment: experiment, output: output, jobs: jobs, resume: resume,
-                                              console: Console(quiet: quiet), stopRequest: stopRequest,
+                                              console: Console(quiet: quiet), stopRequest: stopRequest, selection: selection,
                                               inspectionHooks: { trial, data in
                                                   trial.config.inspect.map { [InspectionHook(config: $0, data: data)] } ?? []
                                               })
-            let summaries = try runner.run()
+            let count = experiment.trials.count
+            if runner.isSelection {
+                say("\(experiment.name): trial\(runner.indices.count == 1 ? "" : "s") \(TrialSelection.arrayList(runner.indices)) of \(count) → \(output.path)")
+            } else {
+                say("\(experiment.name): \(count) trial\(count == 1 ? "" : "s") → \(output.path)")
+            }
+            let outcomes = try runner.runTrials()
             withExtendedLifetime(handlers) {}
             if let signal = stopRequest.signal {
                 var command = ["loupe", "run", file] + overrides.flatMap { ["--set", $0] } + ["--out", output.path]
                 if jobs > 1 { command += ["--jobs", String(jobs)] }
-                command.append("--resume")
+                switch selection {
+                case .all: command.append("--resume")
+                case .indices: command += ["--trial", TrialSelection.arrayList(runner.indices)]
+                case .shard: command += ["--shard", shard!]
+                }
                 let quoted = command.map { $0.allSatisfy { $0.isLetter || $0.isNumber || "-_./=+,".contains($0) } ? $0 : "'\($0)'" }
                 say("\nStopped: each running trial wrote a checkpoint. Continue with:\n  \(quoted.joined(separator: " "))")
-                Foundation.exit(128 + signal)
+                Foundation.exit(RunExitCode.stopped(signal: signal))
             }
             say("\nResults in \(output.path); make a report with: loupe report \(output.path)")
-            if summaries.contains(where: { $0.status == .failed }) { Foundation.exit(2) }
-        } catch { fail(error) }
+            let code = RunExitCode.of(outcomes)
+            if code != RunExitCode.done { Foundation.exit(code) }
+        } catch { fail(error, exitCode: RunExitCode.of(error)) }
     }
 }
 
@@ -101,7 +181,10 @@ struct Report: ParsableCommand {
 
     func run() throws {
         do {
-            let (html, markdown) = try LoupeInsight.Report.write(experiment: URL(fileURLWithPath: directory))
+            let folder = URL(fileURLWithPath: directory)
+            let (html, markdown) = try LoupeInsight.Report.write(experiment: folder)
+            // The report read the trial folders; the index is rebuilt from them too.
+            try RunStore.rebuild(ExperimentLayout(root: folder))
             print("Wrote \(html.path) and \(markdown.path)")
         } catch { fail(error) }
     }
@@ -128,11 +211,13 @@ struct Runs: ParsableCommand {
             var summaries: [TrialSummary] = []
             for folder in folders {
                 let layout = ExperimentLayout(root: URL(fileURLWithPath: folder))
-                guard FileManager.default.fileExists(atPath: layout.store.path) else {
-                    if !directories.isEmpty { throw LoupeError.file(path: layout.store.path, message: "missing: not a results folder of loupe run") }
+                guard FileManager.default.fileExists(atPath: layout.trialsFolder.path) else {
+                    if !directories.isEmpty { throw LoupeError.file(path: layout.trialsFolder.path, message: "missing: not a results folder of loupe run") }
                     continue
                 }
-                summaries += try RunStore(url: layout.store).trials(matching: filter).map(\.summary)
+                // The trial folders are the record: the index is rebuilt from them first, so
+                // trials that array tasks have finished since are listed too.
+                summaries += try RunStore.rebuild(layout).trials(matching: filter).map(\.summary)
             }
             guard !summaries.isEmpty else {
                 print("No trials found\(filters.isEmpty ? "" : " matching \(filters.joined(separator: ", "))").")

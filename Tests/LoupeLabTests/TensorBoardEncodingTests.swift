@@ -107,8 +107,10 @@ private func hex(_ text: String) -> [UInt8] {
         let last = experiment.trials.last!
         #expect(hparams.values(of: last).map(\.key) == ["optimizer.name", "optimizer.lr", "optimizer.nesterov"])
         #expect(hparams.values(of: last).map(\.value) == [.string("momentum"), .number(0.01), .bool(true)])
-        // The group is the settings without the seed: two seeds, one group.
-        #expect(HParamsExperiment.groupName(of: experiment.trials[0]) == HParamsExperiment.groupName(of: experiment.trials[1]))
+        // The group is the settings without the seed: two seeds, one group (trials run seed by
+        // seed, five configurations each, so trial 5 is trial 0's with seed 1).
+        #expect(experiment.trials[5].settingsDictionary["train.seed"] == "1")
+        #expect(HParamsExperiment.groupName(of: experiment.trials[0]) == HParamsExperiment.groupName(of: experiment.trials[5]))
         #expect(HParamsExperiment.groupName(of: experiment.trials[0]) == "optimizer.name=adam, optimizer.lr=1.0e-3")
     }
 

@@ -48,16 +48,18 @@ public final class TensorBoardSink: MetricSink {
 
 extension HParamsExperiment {
     /// Writes the `_hparams_/experiment` summary in `folder` (the results folder: TensorBoard's
-    /// run "."), replacing the event files an earlier session left there. Written whole, then
-    /// renamed.
-    public func writeSummary(in folder: URL) throws {
+    /// run "."), replacing the event files an earlier session left there (unless `replacing` is
+    /// false: array tasks never remove another task's file). Written whole, then renamed, by
+    /// `write`.
+    public func writeSummary(in folder: URL, replacing: Bool = true, write: (Data, URL) throws -> Void = writeAtomically) throws {
         let old = TensorBoardLog.eventFiles(in: folder)
         let now = Date().timeIntervalSince1970
         var bytes: [UInt8] = []
         bytes += EventFileWriter.frame(TensorBoardEvent.fileVersion(wallTime: now))
         bytes += EventFileWriter.frame(TensorBoardEvent.summary(wallTime: now, step: 0, [experimentValue(createdAt: now)]))
         let url = folder.appendingPathComponent(EventFileWriter.fileName())
-        try writeAtomically(Data(bytes), to: url)
+        try write(Data(bytes), url)
+        guard replacing else { return }
         for file in old where file != url { try? FileManager.default.removeItem(at: file) }
     }
 }
