@@ -31,6 +31,7 @@ enum HTML {
     table { border-collapse: collapse; font-size: .85em; }
     th, td { border-bottom: 1px solid #e3e3e3; padding: .3em .6em; text-align: left; white-space: nowrap; vertical-align: top; }
     th { background: #f5f5f5; position: sticky; top: 0; }
+    table.provenance th { position: static; text-align: left; } table.provenance td { white-space: normal; }
     td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
     tr.flagged td { background: #fff4e5; }
     td.flags { white-space: normal; min-width: 16em; color: #a33b00; }
@@ -90,11 +91,22 @@ enum HTML {
             html.append(##"<p class="note">No first-layer weights for: \##(escape(content.trialsWithoutFilters.joined(separator: ", ")))</p>"##)
         }
 
-        html.append(##"<h2 id="experiment">Experiment file</h2>"##)
+        html.append(##"<h2 id="experiment">Experiment as run</h2>"##)
+        if !content.provenance.isEmpty {
+            html.append(##"<table class="provenance"><tbody>"##)
+            for (label, value) in content.provenance {
+                html.append("<tr><th>\(escape(label))</th><td><code>\(escape(value))</code></td></tr>")
+            }
+            html.append("</tbody></table>")
+            html.append(##"<p class="note">The effective experiment: the file with the overrides applied (experiment.yaml in the results folder).</p>"##)
+        }
         if let text = content.experimentText {
             html.append("<pre>\(escape(text))</pre>")
         } else {
             html.append("<p>The folder has no experiment.yaml.</p>")
+        }
+        if let original = content.originalText {
+            html.append("<details><summary>The experiment file as given, before the overrides</summary><pre>\(escape(original))</pre></details>")
         }
         html += ["</body>", "</html>"]
         return html.joined(separator: "\n") + "\n"

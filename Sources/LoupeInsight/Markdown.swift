@@ -55,14 +55,22 @@ enum Markdown {
             lines += ["", "No first-layer weights for: \(escape(content.trialsWithoutFilters.joined(separator: ", ")))"]
         }
 
-        lines += ["", "## Experiment file", ""]
-        if let text = content.experimentText {
-            // A fence longer than any run of backticks in the text, so the text cannot close it.
+        lines += ["", "## Experiment as run", ""]
+        // A fence longer than any run of backticks in the text, so the text cannot close it.
+        func fenced(_ text: String) -> [String] {
             let longestRun = text.split(whereSeparator: { $0 != "`" }).map(\.count).max() ?? 0
             let fence = String(repeating: "`", count: max(3, longestRun + 1))
-            lines += [fence + "yaml", text.hasSuffix("\n") ? String(text.dropLast()) : text, fence]
+            return [fence + "yaml", text.hasSuffix("\n") ? String(text.dropLast()) : text, fence]
+        }
+        for (label, value) in content.provenance { lines.append("- \(escape(label)): \(escape(value))") }
+        if !content.provenance.isEmpty { lines.append("") }
+        if let text = content.experimentText {
+            lines += fenced(text)
         } else {
             lines.append("The folder has no experiment.yaml.")
+        }
+        if let original = content.originalText {
+            lines += ["", "The experiment file as given, before the overrides:", ""] + fenced(original)
         }
         return lines.joined(separator: "\n") + "\n"
     }

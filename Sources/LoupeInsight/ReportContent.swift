@@ -27,7 +27,13 @@ struct ReportContent: Sendable {
     var filters: [FilterFigure]
     /// Trials with no weights file, or none with a 4-D `*.weight`.
     var trialsWithoutFilters: [String]
+    /// The effective experiment (`experiment.yaml`).
     var experimentText: String?
+    /// What produced the results (`experiment.json`): file, command line, overrides, version,
+    /// kernels, threads; empty for folders of older versions.
+    var provenance: [(label: String, value: String)]
+    /// The experiment file as given, when overrides changed it.
+    var originalText: String?
 
     static let lossFile = "loss.svg", accuracyFile = "accuracy.svg"
     static func filterFile(_ trialID: String) -> String { "filters-\(trialID).png" }
@@ -37,8 +43,18 @@ struct ReportContent: Sendable {
         let flags = Flags.flags(for: trials, overfittingGap: options.overfittingGap)
         let groups = SeedGroup.groups(trials)
         let ordered = Tables.ordered(trials)
-        title = experiment.directory.lastPathComponent
+        title = experiment.record?.name ?? experiment.directory.lastPathComponent
         experimentText = experiment.experimentText
+        provenance = []
+        originalText = nil
+        if let record = experiment.record {
+            provenance = [("Experiment file", record.file), ("Command line", record.commandText),
+                          ("Overrides", record.overrides.isEmpty ? "none" : record.overrides.map { "--set \($0)" }.joined(separator: " "))]
+            provenance += record.notes.map { ("Note", $0) }
+            provenance += [("Loupe version", record.loupeVersion), ("Kernels", record.kernels.description),
+                           ("Threads per trial", String(record.threads)), ("Results folder", experiment.directory.path)]
+            if !record.overrides.isEmpty { originalText = record.fileText }
+        }
         results = Tables.results(trials, flags: flags)
         seeds = Tables.seeds(groups, trials: trials)
         flagged = ordered.compactMap { trial in flags[trial.id].map { (trial.id, $0.map(\.text)) } }
@@ -52,7 +68,7 @@ struct ReportContent: Sendable {
         if let best = ordered.first, let accuracy = best.summary.testAccuracy {
             overview.append("Best test accuracy: \(NumberFormat.fraction(accuracy)) (trial \(best.id)).")
         }
-        overview.append("Flags: diverged; overfitting when train accuracy (minibatch, last tenth of training) exceeds test accuracy by more than \(NumberFormat.fraction(options.overfittingGap)); identical when test accuracy, final loss, activation statistics and the logged loss curve all match another trial's exactly (a copy, not a measurement); did not learn when every test image gets the same prediction (needs the confusion probe); failed.")
+        overview.append("Flags: diverged; overfitting when train accuracy (minibatch, last tenth of training) exceeds test accuracy by more than \(NumberFormat.fraction(options.overfittingGap)); identical when test accuracy, final loss, activation statistics and the logged loss curve all match another trial's exactly (a copy, not a measurement); did not learn when every test image gets the same prediction (needs the confusion probe); collapsed when a probed layer is 0 on every test image or the loss ends above \(NumberFormat.value(Flags.lossRiseFactor))× its first logged value; at chance when test accuracy is within three binomial standard deviations of 1 / classes; failed.")
 
         let charts = TrialCurves.charts(trials, groups: groups)
         lossChart = charts.loss.svg()

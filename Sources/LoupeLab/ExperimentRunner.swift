@@ -18,6 +18,8 @@ public final class ExperimentRunner: Sendable {
     /// When requested, running trials stop after their current step (with a checkpoint) and no
     /// new trial starts.
     public let stopRequest: StopRequest?
+    /// The checks and data of `preflight`, done once.
+    let preparation = ExperimentPreparation()
 
     public init(experiment: Experiment, output: URL, jobs: Int = 1, resume: Bool = false,
                 console: Console = Console(), catalog: DatasetCatalog = DatasetCatalog(),
@@ -36,21 +38,14 @@ public final class ExperimentRunner: Sendable {
     /// Runs the experiment and returns every trial's summary, in the experiment's trial order.
     @discardableResult
     public func run() throws -> [TrialSummary] {
-        // Everything that can be checked is checked before anything is written.
-        let existing = try layout.trialIDs()
-        if !resume && !existing.isEmpty {
-            throw LoupeError.file(path: layout.root.path, message: "already holds results of \(existing.count) trials; use --resume to continue them, or another --out")
-        }
-        var loaded: [String: TrialData] = [:]
-        for trial in experiment.trials {
-            let key = "\(trial.config.data)"
-            if loaded[key] == nil { loaded[key] = try TrialData.load(trial.config.data, catalog: catalog) }
-        }
+        // Everything that can be checked is checked before anything is written (`preflight`).
+        let loaded = try preparedData()
+        let record = EffectiveExperiment(experiment, kernels: kernels.effective)
         // A kill during a write of the experiment's own files (experiment.yaml, the HParams
         // events) leaves a temporary file; each trial's folder is cleaned when the trial resumes.
         if resume { AtomicFile.removeLeftovers(in: layout.root) }
         try FileManager.default.createDirectory(at: layout.trialsFolder, withIntermediateDirectories: true)
-        try writeAtomically(Data(experiment.text.utf8), to: layout.experimentFile)
+        try record.write(experiment, into: layout)
         let store = try RunStore(url: layout.store)
         let hparams = HParamsExperiment(experiment)
         try hparams.writeSummary(in: layout.root)

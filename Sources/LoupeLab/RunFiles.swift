@@ -3,7 +3,8 @@ import LoupeCore
 
 /// Where an experiment's results live. `loupe run FILE --out DIR` writes:
 ///
-///     DIR/experiment.yaml              the experiment file as given (settings before sweep expansion)
+///     DIR/experiment.yaml              the effective experiment: the file with the --set overrides applied
+///     DIR/experiment.json              `EffectiveExperiment`: file and text, overrides, command line, version, kernels, threads
 ///     DIR/runs.sqlite                  the run store (index of trials and their metrics)
 ///     DIR/events.out.tfevents.*        TensorBoard: the HParams experiment (swept settings, metrics)
 ///     DIR/trials/<id>/config.yaml      the trial's resolved settings
@@ -19,6 +20,7 @@ public struct ExperimentLayout: Sendable {
     public init(root: URL) { self.root = root }
 
     public var experimentFile: URL { root.appendingPathComponent("experiment.yaml") }
+    public var effectiveExperimentFile: URL { root.appendingPathComponent("experiment.json") }
     public var store: URL { root.appendingPathComponent("runs.sqlite") }
     public var trialsFolder: URL { root.appendingPathComponent("trials") }
     public func trial(_ id: String) -> TrialLayout { TrialLayout(root: trialsFolder.appendingPathComponent(id)) }
@@ -95,6 +97,9 @@ public struct TrialSummary: Codable, Sendable, Equatable {
     public var threads: Int?
     /// Confusion matrix over the test set (rows true class, columns prediction), when probed.
     public var confusion: [[Int]]?
+    /// The data's classes and the test split's images (for the at-chance flag; nil in older summaries).
+    public var classes: Int?
+    public var testImages: Int?
     /// An error message, when failed.
     public var error: String?
 
@@ -121,7 +126,8 @@ public struct TrialSummary: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, status, steps, seconds, activations, parameters, settings, confusion, error, kernels, threads
+        case id, status, steps, seconds, activations, parameters, settings, confusion, error, kernels, threads, classes
+        case testImages = "test_images"
         case testAccuracy = "test_accuracy", trainAccuracy = "train_accuracy", finalLoss = "final_loss"
         case divergedAtStep = "diverged_at_step", nonFinite = "non_finite"
     }

@@ -94,6 +94,8 @@ public final class TrialRunner {
         var summary = TrialSummary(id: trial.id, status: .running, steps: state.step, seconds: state.seconds,
                                    parameters: state.model.parameters.reduce(0) { $0 + $1.parameter.value.count },
                                    settings: trial.settingsDictionary, kernels: kernels.effective, threads: computeThreads)
+        summary.classes = data.train.classCount
+        summary.testImages = data.test.count
         try summary.write(to: layout.summary)
         let csv = CSVMetricsSink(layout: layout)
         let sinks: [any MetricSink] = [csv] + self.sinks

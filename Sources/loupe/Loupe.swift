@@ -11,8 +11,23 @@ struct Loupe: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "loupe",
         abstract: "Train small neural networks, compare how they train, and see what they learn.",
+        version: LoupeVersion.current,
         subcommands: [Run.self, Report.self, Runs.self, Eval.self, DataCommand.self]
     )
+
+    static func main() async {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        let commands = configuration.subcommands.map { $0._commandName } + ["help"]
+        let inner = Dictionary(uniqueKeysWithValues: configuration.subcommands.compactMap { command -> (String, [String])? in
+            let names = command.configuration.subcommands.map { $0._commandName }
+            return names.isEmpty ? nil : (command._commandName, names + ["help"])
+        })
+        if let message = unknownCommandMessage(arguments, commands: commands, subcommands: inner) {
+            FileHandle.standardError.write(Data("loupe: \(message)\n".utf8))
+            Foundation.exit(1)
+        }
+        await main(arguments)
+    }
 }
 
 /// Writes a line to standard output unbuffered, so it stays in order with the console's lines.
@@ -22,7 +37,7 @@ func say(_ line: String) {
 
 /// Prints a user error as `loupe: <message>` and exits 1 (no stack trace for things a user caused).
 func fail(_ error: Error) -> Never {
-    FileHandle.standardError.write(Data("loupe: \(error)\n".utf8))
+    FileHandle.standardError.write(Data("loupe: \(userMessage(error))\n".utf8))
     Foundation.exit(1)
 }
 
@@ -58,7 +73,7 @@ struct Run: ParsableCommand {
 
     @Argument(help: "The experiment file (YAML).") var file: String
     @Option(help: "Results folder (default: runs/<experiment name>).") var out: String?
-    @Option(help: "Trials to run side by side (results are identical whatever this is).") var jobs: Int = 1
+    @Option(parsing: .unconditional, help: "Trials to run side by side, at least 1 (results are identical whatever this is).") var jobs: String = "1"
     @Flag(help: "Continue an interrupted run: skip finished trials, continue the others from their last checkpoint.") var resume = false
     @Option(name: .customLong("set"), help: "Override a setting, e.g. --set train.steps=100 (repeatable).") var overrides: [String] = []
     @Flag(help: "Only the results table and trial lines, no per-step lines.") var quiet = false
@@ -66,16 +81,22 @@ struct Run: ParsableCommand {
 
     func run() throws {
         do {
+            guard let jobs = Int(self.jobs), jobs >= 1 else {
+                throw LoupeError.invalidArgument(name: "--jobs", message: "must be a whole number of trials at least 1, got \(self.jobs)")
+            }
             if let threads { try setThreads(threads) }
             let experiment = try Experiment.load(path: file, overrides: overrides)
             let output = URL(fileURLWithPath: out ?? "runs/\(experiment.name)")
-            let cores = computeThreads
-            if jobs > cores { say("note: --jobs \(jobs) is more than the \(cores) cores here; trials will share them") }
-            say("\(experiment.name): \(experiment.trials.count) trial\(experiment.trials.count == 1 ? "" : "s") → \(output.path)")
             let stopRequest = StopRequest()
-            let handlers = stopOnSignals(stopRequest)
             let runner = try ExperimentRunner(experiment: experiment, output: output, jobs: jobs, resume: resume,
                                               console: Console(quiet: quiet), stopRequest: stopRequest)
+            // Data, models and probes are checked before the header, so a mistake prints only its error.
+            try runner.preflight()
+            let cores = computeThreads
+            if jobs > cores { say("note: --jobs \(jobs) is more than the \(cores) cores here; trials will share them") }
+            for note in experiment.notes { say("note: \(note)") }
+            say("\(experiment.name): \(experiment.trials.count) trial\(experiment.trials.count == 1 ? "" : "s") → \(output.path)")
+            let handlers = stopOnSignals(stopRequest)
             let summaries = try runner.run()
             withExtendedLifetime(handlers) {}
             if let signal = stopRequest.signal {
@@ -95,10 +116,13 @@ struct Run: ParsableCommand {
 struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Write report.html and report.md for a results folder.")
     @Argument(help: "A results folder written by loupe run.") var directory: String
+    @Option(help: "Where the page goes: a file ending in .html (its Markdown twin and images beside it), or a folder (default: the results folder).")
+    var out: String?
 
     func run() throws {
         do {
-            let (html, markdown) = try LoupeInsight.Report.write(experiment: URL(fileURLWithPath: directory))
+            let (html, markdown) = try LoupeInsight.Report.write(experiment: URL(fileURLWithPath: directory),
+                                                                  to: out.map { URL(fileURLWithPath: $0) })
             print("Wrote \(html.path) and \(markdown.path)")
         } catch { fail(error) }
     }
@@ -192,7 +216,7 @@ struct DataCommand: AsyncParsableCommand {
 
     struct Get: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Download a dataset into the data directory (verified by SHA-256).")
-        @Argument var name: String
+        @Argument(help: ArgumentHelp("A catalog name: \(catalogNames).")) var name: String
         func run() async throws {
             do {
                 let folder = try await DatasetCatalog().fetch(name)
@@ -205,7 +229,7 @@ struct DataCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Check a dataset as loupe run reads it: a catalog name (its files' SHA-256 sums first) or a folder.",
             discussion: "Reads both splits exactly as training does, checks that they agree (class folders, image sizes, neither empty) and prints a summary; the first bad file is named with the reason, and the exit code is 1.")
-        @Argument(help: "A catalog name, or a folder: Train/<class>/*.png and Test/<class>/*.png, MNIST's IDX files, or CIFAR-10's binary batches.")
+        @Argument(help: "A catalog name (\(catalogNames)), or a folder: Train/<class>/*.png and Test/<class>/*.png, MNIST's IDX files, or CIFAR-10's binary batches.")
         var dataset: String
         @Option(help: "How the folder stores the dataset: folder, idx or cifar10 (default: told by the files it holds).")
         var format: DatasetFormat?
