@@ -7,7 +7,8 @@ public struct ListedTrial: Sendable {
     /// The results folder, as given or found under `runs/`.
     public var folder: String
     public var summary: TrialSummary
-    /// The last step in `metrics.csv` (a running trial's summary still says the step it started at).
+    /// Steps done by the last row of `metrics.csv` (whose `step` counts from 0), or the
+    /// summary's, whichever is later: a running trial's summary still says the step it started at.
     public var lastStep: Int
     /// The trial's flags' text (filled by the caller, which knows the report's flags).
     public var flags: [String] = []
@@ -29,7 +30,7 @@ public struct ListedTrial: Sendable {
             guard FileManager.default.fileExists(atPath: trial.summary.path) else { return nil }
             let summary = try TrialSummary.read(trial.summary)
             let metrics = (try? MetricRow.read(trial.metrics)) ?? []
-            return (ListedTrial(folder: folder, summary: summary, lastStep: max(summary.steps, metrics.last?.step ?? 0)), metrics)
+            return (ListedTrial(folder: folder, summary: summary, lastStep: max(summary.steps, metrics.last.map { $0.step + 1 } ?? 0)), metrics)
         }
     }
 
@@ -113,7 +114,8 @@ public struct TrialCondition: Sendable, Equatable {
     public static func checkKey(_ key: String, known: [String], flag: String) throws {
         guard !known.contains(key) && key != "trial" else { return }
         var message = "no trial has a setting or field '\(key)'"
-        if let suggestion = closestName(key, among: known) { message += "; did you mean '\(suggestion)'?" }
+        let extensions = known.filter { $0.hasPrefix(key) }
+        if let suggestion = extensions.count == 1 ? extensions[0] : closestName(key, among: known) { message += "; did you mean '\(suggestion)'?" }
         throw LoupeError.invalidArgument(name: flag, message: message + " (keys: \(known.joined(separator: ", ")))")
     }
 }

@@ -105,4 +105,68 @@ import Testing
         #expect(fileStatus == 1 && onFile.contains("--out") && onFile.contains("is a file"), "\(onFile)")
         expectPlainMessage(onFile)
     }
+
+    /// `loupe runs` reads trial folders: JSON, CSV, sorting, columns, numeric --where, unknown
+    /// keys suggested, a running trial's last step; `loupe eval` takes a whole results folder.
+    @Test func runsAndEvalAsUsersQueryThem() throws {
+        guard let executable = loupeExecutable(), let root = testDataRoot() else { return }
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("lr.yaml")
+        try smallExperiment.replacingOccurrences(of: "  optimizer.name: [adam, rmsprop]", with: "  optimizer.lr: [1.0e-3, 3.0e-3]")
+            .replacingOccurrences(of: "steps: 30,", with: "steps: 10,").write(to: file, atomically: true, encoding: .utf8)
+        let out = folder.appendingPathComponent("out")
+        let (status, output) = try runLoupe(executable, ["run", file.path, "--out", out.path, "--quiet"], data: root)
+        #expect(status == 0, "\(output)")
+        let layout = ExperimentLayout(root: out)
+        let ids = try layout.trialIDs()
+        let low = try #require(ids.first { $0.contains("1.0e-3") }), high = try #require(ids.first { $0.contains("3.0e-3") })
+
+        func csvRows(_ arguments: [String]) throws -> [String] {
+            let (status, text) = try runLoupe(executable, ["runs", out.path, "--csv"] + arguments, data: root)
+            #expect(status == 0, "\(arguments): \(text)")
+            return text.split(separator: "\n").map(String.init)
+        }
+        #expect(try csvRows(["--columns", "id,optimizer.lr", "--where", "optimizer.lr=1e-3"]) == ["id,optimizer.lr", "\(low),1.0e-3"])
+        #expect(try csvRows(["--columns", "id", "--where", "optimizer.lr<2e-3"]) == ["id", low])
+        #expect(try csvRows(["--columns", "id", "--where", "optimizer.lr>=0.001", "--sort", "optimizer.lr:desc"]) == ["id", high, low])
+        #expect(try csvRows(["--columns", "id", "--where", "optimizer.lr>0.001", "--where", "status=completed"]) == ["id", high])
+
+        let (typoStatus, typo) = try runLoupe(executable, ["runs", out.path, "--where", "optimizer.rl=1e-3"], data: root)
+        #expect(typoStatus == 1 && typo.contains("did you mean 'optimizer.lr'?"), "\(typo)")
+        let (sortStatus, badSort) = try runLoupe(executable, ["runs", out.path, "--sort", "test_acc"], data: root)
+        #expect(sortStatus == 1 && badSort.contains("--sort") && badSort.contains("did you mean 'test_accuracy'?"), "\(badSort)")
+
+        // A trial still running shows the last step it logged.
+        var running = try TrialSummary.read(layout.trial(low).summary)
+        running.status = .running
+        running.steps = 0
+        try running.write(to: layout.trial(low).summary)
+        let (_, table) = try runLoupe(executable, ["runs", out.path], data: root)
+        #expect(table.contains("flags") && table.contains("optimizer.lr"), "\(table)")
+        let line = try #require(table.split(separator: "\n").first { $0.hasPrefix(low) })
+        #expect(line.contains("running") && line.contains("  10  "), "\(line)")
+
+        let (jsonStatus, json) = try runLoupe(executable, ["runs", out.path, "--json"], data: root)
+        #expect(jsonStatus == 0)
+        let objects = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]])
+        #expect(objects.count == 2 && objects.allSatisfy { $0["folder"] as? String == out.path && $0["summary"] is [String: Any] })
+        #expect(objects.contains { $0["last_step"] as? Int == 10 && ($0["summary"] as? [String: Any])?["status"] as? String == "running" })
+
+        let (evalStatus, evaluation) = try runLoupe(executable, ["eval", out.path], data: root)
+        #expect(evalStatus == 0, "\(evaluation)")
+        for text in [low, high, "loss", "per class:", "airplane", "confusion (rows: true class"] { #expect(evaluation.contains(text), "\(text) in \(evaluation)") }
+        let (evalJSONStatus, evalJSON) = try runLoupe(executable, ["eval", out.path, "--json"], data: root)
+        #expect(evalJSONStatus == 0)
+        let results = try #require(try JSONSerialization.jsonObject(with: Data(evalJSON.utf8)) as? [[String: Any]])
+        #expect(results.count == 2)
+        let first = try #require(results.first?["evaluation"] as? [String: Any])
+        let confusion = try #require(first["confusion"] as? [[Int]])
+        #expect(confusion.count == 10 && confusion.joined().reduce(0, +) == 1000)
+        let classes = try #require(first["classes"] as? [[String: Any]])
+        #expect(classes.first?["name"] as? String == "airplane" && first["loss"] is Double)
+        // The evaluation agrees with the accuracy the run recorded.
+        let summary = try TrialSummary.read(layout.trial(results[0]["trial"] as! String).summary)
+        if let recorded = summary.testAccuracy { #expect(abs((first["accuracy"] as? Double ?? -1) - recorded) < 1e-12) }
+    }
 }
