@@ -86,3 +86,14 @@ extension ExperimentRunner {
         }
     }
 }
+
+extension Trial {
+    /// The trial with `train.epochs` turned into steps for its training split's size, so the
+    /// console's progress and ETA know the total.
+    func resolvingEpochs(_ loaded: [String: TrialData]) -> Trial {
+        guard config.train.epochs != nil, let data = loaded["\(config.data)"] else { return self }
+        var config = self.config
+        config.train.steps = config.train.resolvedSteps(trainingExamples: data.train.count)
+        return Trial(settings: settings, tree: tree, config: config)
+    }
+}

@@ -40,6 +40,7 @@ public final class ExperimentRunner: Sendable {
     public func run() throws -> [TrialSummary] {
         // Everything that can be checked is checked before anything is written (`preflight`).
         let loaded = try preparedData()
+        let trials = experiment.trials.map { $0.resolvingEpochs(loaded) }
         let record = EffectiveExperiment(experiment, kernels: kernels.effective)
         // A kill during a write of the experiment's own files (experiment.yaml, the HParams
         // events) leaves a temporary file; each trial's folder is cleaned when the trial resumes.
@@ -64,7 +65,7 @@ public final class ExperimentRunner: Sendable {
             DispatchQueue.global().async(group: group) { [self] in
                 flushDenormals()
                 while stopRequest?.isRequested != true, let index = next.take(below: experiment.trials.count) {
-                    let trial = experiment.trials[index]
+                    let trial = trials[index]
                     let warn: (String) -> Void = { [console] in console.say($0) }
                     let runIndex = RunIndexSink(store: store, experiment: experimentName, warn: warn)
                     let data = datasets["\(trial.config.data)"]!

@@ -9,7 +9,7 @@ import LoupeCore
 ///     DIR/events.out.tfevents.*        TensorBoard: the HParams experiment (swept settings, metrics)
 ///     DIR/trials/<id>/config.yaml      the trial's resolved settings
 ///     DIR/trials/<id>/metrics.csv      step,loss,accuracy,learning_rate,seconds (one row every log_every steps)
-///     DIR/trials/<id>/evaluations.csv  step,test_accuracy (every eval_every steps)
+///     DIR/trials/<id>/evaluations.csv  step,test_accuracy[,validation_loss,validation_accuracy] (every eval_every steps)
 ///     DIR/trials/<id>/summary.json     `TrialSummary`
 ///     DIR/trials/<id>/weights.safetensors   final weights (`conv1.weight` HWIO, dense [in, out])
 ///     DIR/trials/<id>/checkpoint.safetensors   the latest `TrialState`, while the trial runs
@@ -100,6 +100,13 @@ public struct TrialSummary: Codable, Sendable, Equatable {
     /// The data's classes and the test split's images (for the at-chance flag; nil in older summaries).
     public var classes: Int?
     public var testImages: Int?
+    /// On the held-out validation split, with the final weights (the best, with `keep_best`).
+    public var validationLoss: Double?
+    public var validationAccuracy: Double?
+    /// The step of the best validation evaluation, when early stopping or `keep_best` watched.
+    public var bestStep: Int?
+    /// The step at which early stopping ended the trial.
+    public var stoppedEarlyAt: Int?
     /// An error message, when failed.
     public var error: String?
 
@@ -127,7 +134,8 @@ public struct TrialSummary: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case id, status, steps, seconds, activations, parameters, settings, confusion, error, kernels, threads, classes
-        case testImages = "test_images"
+        case testImages = "test_images", validationLoss = "validation_loss", validationAccuracy = "validation_accuracy"
+        case bestStep = "best_step", stoppedEarlyAt = "stopped_early_at"
         case testAccuracy = "test_accuracy", trainAccuracy = "train_accuracy", finalLoss = "final_loss"
         case divergedAtStep = "diverged_at_step", nonFinite = "non_finite"
     }
@@ -212,18 +220,36 @@ public struct EvaluationRow: Sendable, Equatable {
     /// Steps done when it was measured.
     public var step: Int
     public var testAccuracy: Double
+    /// On the split `data.validation` held out, when there is one.
+    public var validationLoss: Double?
+    public var validationAccuracy: Double?
 
-    public init(step: Int, testAccuracy: Double) {
+    public init(step: Int, testAccuracy: Double, validationLoss: Double? = nil, validationAccuracy: Double? = nil) {
         self.step = step
         self.testAccuracy = testAccuracy
+        self.validationLoss = validationLoss
+        self.validationAccuracy = validationAccuracy
     }
 
     public static let header = "step,test_accuracy"
-    public var csvLine: String { "\(step),\(testAccuracy)" }
+    /// The header of trials with a validation split.
+    public static let validationHeader = "step,test_accuracy,validation_loss,validation_accuracy"
+    public var csvLine: String {
+        guard let validationLoss, let validationAccuracy else { return "\(step),\(testAccuracy)" }
+        return "\(step),\(testAccuracy),\(validationLoss),\(validationAccuracy)"
+    }
 
-    /// Reads an evaluations file; throws naming the file and line on malformed rows.
+    /// Reads an evaluations file (either header); throws naming the file and line on malformed rows.
     public static func read(_ url: URL) throws -> [EvaluationRow] {
-        try readCSV(url, header: header) { fields in
+        let first = (try? String(contentsOf: url, encoding: .utf8))?.split(separator: "\n").first.map(String.init)
+        if first == validationHeader {
+            return try readCSV(url, header: validationHeader) { fields in
+                guard fields.count == 4, let step = Int(fields[0]), let accuracy = Double(fields[1]), let loss = Double(fields[2]),
+                      let validation = Double(fields[3]) else { return nil }
+                return EvaluationRow(step: step, testAccuracy: accuracy, validationLoss: loss, validationAccuracy: validation)
+            }
+        }
+        return try readCSV(url, header: header) { fields in
             guard fields.count == 2, let step = Int(fields[0]), let accuracy = Double(fields[1]) else { return nil }
             return EvaluationRow(step: step, testAccuracy: accuracy)
         }
