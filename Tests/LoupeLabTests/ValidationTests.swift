@@ -84,7 +84,13 @@ import Testing
         let layout = ExperimentLayout(root: interrupted)
         let data = try TrialData.load(trial.config.data, catalog: catalog)
         try FileManager.default.createDirectory(at: layout.trialsFolder, withIntermediateDirectories: true)
-        _ = try TrialRunner(trial: trial, layout: layout.trial(trial.id), data: data).run(resume: false, stoppingAt: 23)
+        let runner = TrialRunner(trial: trial, layout: layout.trial(trial.id), data: data)
+        _ = try runner.run(resume: false, stoppingAt: 23)
+        // The checkpoint of step 20 holds what the watch has seen: the best so far and its weights.
+        let saved = try runner.makeState()
+        try saved.restore(from: layout.trial(trial.id).checkpoint)
+        #expect(saved.step == 20 && saved.validation.best != nil && [5, 10, 15, 20].contains(saved.validation.bestStep ?? -1))
+        #expect(saved.validation.bestWeights?.count == saved.model.parameters.count)
         let resumed = try ExperimentRunner(experiment: experiment, output: interrupted, resume: true, console: console, catalog: catalog).run()[0]
         let a = ExperimentLayout(root: straight).trial(reference.id), b = layout.trial(reference.id)
         #expect(try Data(contentsOf: a.weights) == Data(contentsOf: b.weights), "weights differ after resuming")
