@@ -14,6 +14,8 @@ struct TrialResult: Sendable {
     var firstLayer: (name: String, filters: Tensor)?
     /// The trial's resolved settings (`config.yaml`) by dotted key; empty when it has none.
     var config: [String: String] = [:]
+    /// `evaluations.csv`: test (and validation) accuracy during training; empty when none.
+    var evaluations: [EvaluationRow] = []
 }
 
 /// An experiment folder read whole: the experiment file's text and every trial.
@@ -71,7 +73,8 @@ struct ExperimentResults: Sendable {
            let tree = try? ConfigNode.parse(yaml: text, file: layout.config.path) {
             config = tree.flattened()
         }
-        return TrialResult(id: id, summary: summary, metrics: metrics, firstLayer: firstLayer, config: config)
+        let evaluations = FileManager.default.fileExists(atPath: layout.evaluations.path) ? try EvaluationRow.read(layout.evaluations) : []
+        return TrialResult(id: id, summary: summary, metrics: metrics, firstLayer: firstLayer, config: config, evaluations: evaluations)
     }
 
     /// The trials with every resolved setting (from each `config.yaml`) whose value differs

@@ -41,7 +41,17 @@ enum Markdown {
                   "Trials grouped by every setting except the seed: mean ± sample standard deviation (n − 1) over the evaluated trials; n counts them.",
                   "", table(content.seeds)]
 
+        if !content.axisCharts.isEmpty {
+            lines += ["", "## Test accuracy against each swept setting", ""]
+            for chart in content.axisCharts {
+                lines += ["![Test accuracy against \(escape(chart.key))](\(link(imageFolder, chart.fileName)))", "",
+                          "Final test accuracy against \(escape(chart.key)): one line per combination of the other swept settings, mean over seeds ± one sample standard deviation.", ""]
+            }
+        }
         lines += ["", "## Curves", "",
+                  "![Training loss per group](\(link(imageFolder, ReportContent.groupLossFile)))", "",
+                  "![Accuracy per group](\(link(imageFolder, ReportContent.groupAccuracyFile)))", "",
+                  escape(ReportContent.groupNote), "",
                   "![Training loss](\(link(imageFolder, ReportContent.lossFile)))", "",
                   "Minibatch loss at each logged step; a line that stops early diverged.", "",
                   "![Accuracy](\(link(imageFolder, ReportContent.accuracyFile)))", "",

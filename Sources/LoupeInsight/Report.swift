@@ -51,6 +51,9 @@ public enum Report {
         AtomicFile.removeLeftovers(in: images)
         try writeAtomically(Data(content.lossChart.utf8), to: images.appendingPathComponent(ReportContent.lossFile))
         try writeAtomically(Data(content.accuracyChart.utf8), to: images.appendingPathComponent(ReportContent.accuracyFile))
+        try writeAtomically(Data(content.groupLossChart.utf8), to: images.appendingPathComponent(ReportContent.groupLossFile))
+        try writeAtomically(Data(content.groupAccuracyChart.utf8), to: images.appendingPathComponent(ReportContent.groupAccuracyFile))
+        for chart in content.axisCharts { try writeAtomically(Data(chart.svg.utf8), to: images.appendingPathComponent(chart.fileName)) }
         for figure in content.filters {
             try writeAtomically(Data(figure.png), to: images.appendingPathComponent(figure.fileName))
         }

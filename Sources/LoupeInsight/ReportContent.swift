@@ -23,6 +23,11 @@ struct ReportContent: Sendable {
     var seeds: Table
     var lossChart: String
     var accuracyChart: String
+    /// Per group of settings: mean over seeds with a band, smoothed (`GroupCurves`).
+    var groupLossChart: String
+    var groupAccuracyChart: String
+    /// Test accuracy against each numeric swept setting, with its file name.
+    var axisCharts: [(key: String, fileName: String, svg: String)]
     var filterNote: String
     var filters: [FilterFigure]
     /// Trials with no weights file, or none with a 4-D `*.weight`.
@@ -35,7 +40,10 @@ struct ReportContent: Sendable {
     /// The experiment file as given, when overrides changed it.
     var originalText: String?
 
+    static let groupNote = "One line per group of settings that differ only in their seed: the mean over its seeds with a band from the lowest to the highest, each seed's curve smoothed first by an exponential moving average with weight \(GroupCurves.smoothing) (TensorBoard's default smoothing). Axes fit the data."
     static let lossFile = "loss.svg", accuracyFile = "accuracy.svg"
+    static let groupLossFile = "groups-loss.svg", groupAccuracyFile = "groups-accuracy.svg"
+    static func axisFile(_ key: String) -> String { "accuracy-by-" + key.map { $0.isLetter || $0.isNumber || $0 == "." ? String($0) : "_" }.joined() + ".svg" }
     static func filterFile(_ trialID: String) -> String { "filters-\(trialID).png" }
 
     init(_ experiment: ExperimentResults, options: ReportOptions) throws {
@@ -73,6 +81,10 @@ struct ReportContent: Sendable {
         let charts = TrialCurves.charts(trials, groups: groups)
         lossChart = charts.loss.svg()
         accuracyChart = charts.accuracy.svg()
+        let grouped = GroupCurves.charts(trials, groups: groups)
+        groupLossChart = grouped.loss.svg()
+        groupAccuracyChart = grouped.accuracy.svg()
+        axisCharts = SweepAxisCharts.charts(trials, groups: groups).map { ($0.key, Self.axisFile($0.key), $0.chart.svg()) }
 
         filterNote = "Each trial's first-layer filters, one tile per output channel, enlarged ×\(options.filterScale) by nearest neighbour. Every filter is min–max normalised on its own (black its smallest weight, white its largest), so tiles compare in shape, not in size. One input channel is drawn in gray, three in colour (RGB), more as their mean."
         filters = []

@@ -53,24 +53,26 @@ enum Tables {
     static func results(_ trials: [TrialResult], flags: [String: [TrialFlag]]) -> Table {
         let keys = varyingKeys(trials), layers = probedLayers(trials)
         var columns = [Table.Column(title: "trial")] + keys.map { Table.Column(title: $0) }
+        // Flags right after the accuracies, so they are on screen without scrolling.
         columns += [.init(title: "status"), .init(title: "steps", kind: .number),
-                    .init(title: "test acc", kind: .number), .init(title: "train acc", kind: .number)]
+                    .init(title: "test acc", kind: .number), .init(title: "train acc", kind: .number), .init(title: "flags", kind: .flags)]
         for layer in layers {
             columns += [.init(title: "\(layer) act. mean", kind: .number), .init(title: "\(layer) act. var", kind: .number)]
         }
         columns += [.init(title: "params", kind: .number), .init(title: "ms/step", kind: .number),
-                    .init(title: "seconds", kind: .number), .init(title: "flags", kind: .flags)]
+                    .init(title: "seconds", kind: .number)]
         let rows = ordered(trials).map { trial in
             let summary = trial.summary, trialFlags = flags[trial.id] ?? []
             var cells = [trial.id] + keys.map { summary.settings[$0] ?? NumberFormat.missing }
             cells += [status(summary), String(summary.steps),
-                      NumberFormat.fraction(summary.testAccuracy), NumberFormat.fraction(summary.trainAccuracy)]
+                      NumberFormat.fraction(summary.testAccuracy), NumberFormat.fraction(summary.trainAccuracy),
+                      trialFlags.map(\.text).joined(separator: "; ")]
             for layer in layers {
                 let statistics = summary.activations[layer]
                 cells += [NumberFormat.value(statistics?.mean), NumberFormat.value(statistics?.variance)]
             }
             cells += [String(summary.parameters), NumberFormat.milliseconds(millisecondsPerStep(summary)),
-                      NumberFormat.seconds(summary.seconds), trialFlags.map(\.text).joined(separator: "; ")]
+                      NumberFormat.seconds(summary.seconds)]
             return Table.Row(cells: cells, flagged: !trialFlags.isEmpty, trialID: trial.id)
         }
         return Table(columns: columns, rows: rows)
