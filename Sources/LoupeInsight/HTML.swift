@@ -100,6 +100,7 @@ enum HTML {
 
         html.append(##"<h2 id="seeds">Mean and spread across seeds</h2>"##)
         html.append(##"<p class="note">Trials grouped by every setting except the seed: mean ± sample standard deviation (n − 1) over the evaluated trials; n counts them.</p>"##)
+        if let note = content.referenceNote { html.append(##"<p class="note">\##(escape(note))</p>"##) }
         html.append(table(content.seeds, linked: []))
 
         if !content.axisCharts.isEmpty {

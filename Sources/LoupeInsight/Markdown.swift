@@ -39,7 +39,7 @@ enum Markdown {
                   "", table(content.results)]
         lines += ["", "## Mean and spread across seeds", "",
                   "Trials grouped by every setting except the seed: mean ± sample standard deviation (n − 1) over the evaluated trials; n counts them.",
-                  "", table(content.seeds)]
+                  ""] + (content.referenceNote.map { [escape($0), ""] } ?? []) + [table(content.seeds)]
 
         if !content.axisCharts.isEmpty {
             lines += ["", "## Test accuracy against each swept setting", ""]

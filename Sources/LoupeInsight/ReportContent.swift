@@ -21,6 +21,8 @@ struct ReportContent: Sendable {
     var flagged: [(trialID: String, flags: [String])]
     var results: Table
     var seeds: Table
+    /// Explains the reference columns, when the experiment file has `reference:`.
+    var referenceNote: String?
     var lossChart: String
     var accuracyChart: String
     /// Per group of settings: mean over seeds with a band, smoothed (`GroupCurves`).
@@ -64,7 +66,13 @@ struct ReportContent: Sendable {
             if !record.overrides.isEmpty { originalText = record.fileText }
         }
         results = Tables.results(trials, flags: flags)
-        seeds = Tables.seeds(groups, trials: trials)
+        var references: [ReferenceResult] = []
+        if let text = experiment.experimentText, let tree = try? ConfigNode.parse(yaml: text, file: "experiment.yaml") {
+            references = try ReferenceResult.read(tree.value(at: "reference"))
+        }
+        seeds = Tables.seeds(groups, trials: trials, references: references)
+        referenceNote = references.isEmpty ? nil
+            : "Reference: the experiment file's reference: values (published results) beside Loupe's mean ± sd over seeds; Δ is Loupe's mean minus the reference, in units of the seeds' standard deviation (|Δ| above 2 is unlikely to be seed noise)."
         flagged = ordered.compactMap { trial in flags[trial.id].map { (trial.id, $0.map(\.text)) } }
 
         var counts: [String] = []

@@ -53,7 +53,9 @@ public struct Experiment: Sendable {
         let name = try top.string("name") ?? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
         let variations = try Sweep(top.child("sweep"))
         var base = tree
-        if case let .mapping(pairs, source) = tree { base = .mapping(pairs.filter { $0.key != "sweep" && $0.key != "name" }, source) }
+        // `reference:` is for the report (published results), not a trial's setting.
+        _ = try ReferenceResult.read(top.child("reference"))
+        if case let .mapping(pairs, source) = tree { base = .mapping(pairs.filter { !["sweep", "name", "reference"].contains($0.key) }, source) }
         var trials: [Trial] = []
         var seen = Set<String>()
         for variation in variations.combinations {

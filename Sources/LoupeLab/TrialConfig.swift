@@ -12,7 +12,7 @@ public struct TrialConfig: Sendable {
     public var probes: ProbeConfig
     public var tensorboard: TensorBoardConfig
 
-    static let topLevelKeys = ["name", "data", "model", "models", "train", "optimizer", "probes", "tensorboard", "sweep"]
+    static let topLevelKeys = ["name", "data", "model", "models", "train", "optimizer", "probes", "tensorboard", "sweep", "reference"]
 
     public init(_ tree: ConfigNode) throws {
         let top = try ConfigReader(tree, path: "", allowed: Self.topLevelKeys)
