@@ -13,6 +13,8 @@ public protocol MetricSink: AnyObject {
     func trialStepped(_ trial: Trial, step: Int, loss: Float)
     func trialLogged(_ trial: Trial, _ row: MetricRow)
     func trialEvaluated(_ trial: Trial, _ evaluation: EvaluationRow)
+    /// Training is done and the final evaluation over the test split begins.
+    func trialEvaluating(_ trial: Trial)
     /// The trial ended (completed, diverged or failed).
     func trialFinished(_ trial: Trial, _ summary: TrialSummary)
 }
@@ -22,6 +24,7 @@ extension MetricSink {
     public func trialStepped(_ trial: Trial, step: Int, loss: Float) {}
     public func trialLogged(_ trial: Trial, _ row: MetricRow) {}
     public func trialEvaluated(_ trial: Trial, _ evaluation: EvaluationRow) {}
+    public func trialEvaluating(_ trial: Trial) {}
     public func trialFinished(_ trial: Trial, _ summary: TrialSummary) {}
 }
 

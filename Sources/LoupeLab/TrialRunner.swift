@@ -146,6 +146,7 @@ public final class TrialRunner {
             summary.nonFinite = tensor
             summary.finalLoss = Double(loss)
         case .completed:
+            for sink in sinks { sink.trialEvaluating(trial) }
             if config.train.keepBest, let best = state.validation.bestWeights {
                 for p in state.model.parameters { p.parameter.value = best[p.name]! }
             }
