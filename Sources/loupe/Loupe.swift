@@ -104,7 +104,9 @@ struct Run: ParsableCommand {
                 if jobs > 1 { command += ["--jobs", String(jobs)] }
                 command.append("--resume")
                 let quoted = command.map { $0.allSatisfy { $0.isLetter || $0.isNumber || "-_./=+,".contains($0) } ? $0 : "'\($0)'" }
-                say("\nStopped: each running trial wrote a checkpoint. Continue with:\n  \(quoted.joined(separator: " "))")
+                let stopped = summaries.filter { $0.status == .interrupted }.map { "  \($0.id) at step \($0.steps)" }
+                say("\nStopped: each running trial wrote a checkpoint" + (stopped.isEmpty ? "." : ":\n" + stopped.joined(separator: "\n"))
+                    + "\nContinue with:\n  \(quoted.joined(separator: " "))")
                 Foundation.exit(128 + signal)
             }
             say("\nResults in \(output.path); make a report with: loupe report \(output.path)")
