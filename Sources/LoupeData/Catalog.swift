@@ -97,8 +97,9 @@ public struct DatasetCatalog: Sendable {
 
     public func entry(named name: String) throws -> CatalogEntry {
         guard let entry = entries.first(where: { $0.name == name }) else {
-            throw LoupeError.invalidArgument(name: "dataset",
-                                             message: "unknown dataset '\(name)'; the catalog has \(entries.map(\.name).joined(separator: ", "))")
+            var message = "unknown dataset '\(name)'"
+            if let suggestion = closestName(name, among: entries.map(\.name)) { message += "; did you mean '\(suggestion)'?" }
+            throw LoupeError.invalidArgument(name: "dataset", message: message + " The catalog has \(entries.map(\.name).joined(separator: ", "))")
         }
         return entry
     }
@@ -203,7 +204,7 @@ public struct DatasetCatalog: Sendable {
         var message = "dataset \(entry.name) not found (looked in \(places))."
         switch entry.format {
         case .idx, .cifar10:
-            message += " Fetch it with DatasetCatalog.fetch (`loupe data get \(entry.name)`), or put these files in \(folder):"
+            message += " Fetch it with `loupe data get \(entry.name)`, or put these files in \(folder):"
             for file in entry.downloads {
                 message += "\n  \(file.name)  from \(file.urls.joined(separator: " or "))"
             }

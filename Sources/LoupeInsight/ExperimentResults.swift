@@ -12,13 +12,20 @@ struct TrialResult: Sendable {
     var metrics: [MetricRow]
     /// The first layer's filters from `weights.safetensors`, when the file exists.
     var firstLayer: (name: String, filters: Tensor)?
+    /// The trial's resolved settings (`config.yaml`) by dotted key; empty when it has none.
+    var config: [String: String] = [:]
+    /// `evaluations.csv`: test (and validation) accuracy during training; empty when none.
+    var evaluations: [EvaluationRow] = []
 }
 
 /// An experiment folder read whole: the experiment file's text and every trial.
 struct ExperimentResults: Sendable {
     var directory: URL
-    /// `experiment.yaml` as given, nil when the folder has none.
+    /// `experiment.yaml` (the effective experiment; the file as given in folders of older
+    /// versions), nil when the folder has none.
     var experimentText: String?
+    /// `experiment.json`: what produced the results, nil in folders of older versions.
+    var record: EffectiveExperiment?
     /// In folder-name order.
     var trials: [TrialResult]
 
@@ -43,8 +50,12 @@ struct ExperimentResults: Sendable {
                 throw LoupeError.file(path: layout.experimentFile.path, message: "cannot be read as UTF-8 text")
             }
         }
-        let trials = try ids.map { try readTrial($0, layout.trial($0)) }
-        return ExperimentResults(directory: directory, experimentText: experimentText, trials: trials)
+        var record: EffectiveExperiment?
+        if FileManager.default.fileExists(atPath: layout.effectiveExperimentFile.path) {
+            record = try EffectiveExperiment.read(layout.effectiveExperimentFile)
+        }
+        let trials = withEverySettingThatVaries(try ids.map { try readTrial($0, layout.trial($0)) })
+        return ExperimentResults(directory: directory, experimentText: experimentText, record: record, trials: trials)
     }
 
     static func readTrial(_ id: String, _ layout: TrialLayout) throws -> TrialResult {
@@ -57,7 +68,30 @@ struct ExperimentResults: Sendable {
         if FileManager.default.fileExists(atPath: layout.weights.path) {
             firstLayer = firstLayerFilters(in: try Safetensors.read(layout.weights).tensors)
         }
-        return TrialResult(id: id, summary: summary, metrics: metrics, firstLayer: firstLayer)
+        var config: [String: String] = [:]
+        if let text = try? String(contentsOf: layout.config, encoding: .utf8),
+           let tree = try? ConfigNode.parse(yaml: text, file: layout.config.path) {
+            config = tree.flattened()
+        }
+        let evaluations = FileManager.default.fileExists(atPath: layout.evaluations.path) ? try EvaluationRow.read(layout.evaluations) : []
+        return TrialResult(id: id, summary: summary, metrics: metrics, firstLayer: firstLayer, config: config, evaluations: evaluations)
+    }
+
+    /// The trials with every resolved setting (from each `config.yaml`) whose value differs
+    /// between them added to their summaries' settings, which hold only the swept keys: trials
+    /// with another learning rate or step count (a run resumed with other `--set` values in an
+    /// older version) then never share a seed group or a table row's settings.
+    static func withEverySettingThatVaries(_ trials: [TrialResult]) -> [TrialResult] {
+        // A trial that failed before writing its config has none to compare.
+        let configured = trials.filter { !$0.config.isEmpty }
+        let keys = Set(configured.flatMap(\.config.keys))
+        let varying = keys.filter { key in Set(configured.map { $0.config[key] ?? "" }).count > 1 }
+        return trials.map { trial in
+            guard !trial.config.isEmpty else { return trial }
+            var trial = trial
+            for key in varying where trial.summary.settings[key] == nil { trial.summary.settings[key] = trial.config[key] ?? "unset" }
+            return trial
+        }
     }
 
     /// `conv1.weight` when it is 4-D, else the alphabetically first 4-D `*.weight`.

@@ -31,9 +31,16 @@ enum HTML {
     table { border-collapse: collapse; font-size: .85em; }
     th, td { border-bottom: 1px solid #e3e3e3; padding: .3em .6em; text-align: left; white-space: nowrap; vertical-align: top; }
     th { background: #f5f5f5; position: sticky; top: 0; }
+    table.provenance th { position: static; text-align: left; } table.provenance td { white-space: normal; }
+    table.sortable th { cursor: pointer; } table.sortable th[data-order=ascending]::after { content: " ▲"; }
+    table.sortable th[data-order=descending]::after { content: " ▼"; }
+    table.sortable td:first-child, table.sortable th:first-child { position: sticky; left: 0; z-index: 1; background: #fff; }
+    table.sortable th:first-child { background: #f5f5f5; z-index: 2; } tr.flagged td:first-child { background: #fff4e5; }
+    .scroll { max-width: 100%; } figure svg { max-width: 100%; height: auto; }
+    details > summary { cursor: pointer; color: #345; margin: .5em 0; }
     td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
     tr.flagged td { background: #fff4e5; }
-    td.flags { white-space: normal; min-width: 16em; color: #a33b00; }
+    td.flags { white-space: normal; min-width: 18em; max-width: 30em; color: #a33b00; }
     ul.flags li { color: #a33b00; }
     code, pre, td.id { font-family: ui-monospace, Menlo, Consolas, monospace; }
     pre { background: #f7f7f7; border: 1px solid #e3e3e3; padding: 1em; overflow-x: auto; font-size: .85em; }
@@ -49,6 +56,27 @@ enum HTML {
     .insight figure { margin: 0; max-width: 100%; }
     .insight img, .insight svg { max-width: 100%; height: auto; image-rendering: pixelated; }
     .insight figcaption { max-width: 60em; }
+    """
+
+    /// Click a column's header to sort its table by it (numbers as numbers), again to reverse.
+    static let sortScript = """
+    document.querySelectorAll("table.sortable").forEach(function (table) {
+      table.querySelectorAll("thead th").forEach(function (th, column) {
+        th.addEventListener("click", function () {
+          var ascending = th.dataset.order !== "ascending";
+          table.querySelectorAll("thead th").forEach(function (other) { delete other.dataset.order; });
+          th.dataset.order = ascending ? "ascending" : "descending";
+          var body = table.tBodies[0], rows = Array.prototype.slice.call(body.rows);
+          rows.sort(function (a, b) {
+            var x = a.cells[column].textContent.trim(), y = b.cells[column].textContent.trim();
+            var p = parseFloat(x), q = parseFloat(y), order;
+            if (!isNaN(p) && !isNaN(q)) { order = p - q; } else if (isNaN(p) !== isNaN(q)) { order = isNaN(p) ? 1 : -1; } else { order = x.localeCompare(y, undefined, {numeric: true}); }
+            return ascending ? order : -order;
+          });
+          rows.forEach(function (row) { body.appendChild(row); });
+        });
+      });
+    });
     """
 
     static func page(_ content: ReportContent) -> String {
@@ -80,11 +108,22 @@ enum HTML {
 
         html.append(##"<h2 id="seeds">Mean and spread across seeds</h2>"##)
         html.append(##"<p class="note">Trials grouped by every setting except the seed: mean ± sample standard deviation (n − 1) over the evaluated trials; n counts them.</p>"##)
+        if let note = content.referenceNote { html.append(##"<p class="note">\##(escape(note))</p>"##) }
         html.append(table(content.seeds, linked: []))
 
+        if !content.axisCharts.isEmpty {
+            html.append(##"<h2 id="sweep">Test accuracy against each swept setting</h2>"##)
+            for chart in content.axisCharts {
+                html.append("<figure>\(chart.svg)<figcaption>Final test accuracy against \(escape(chart.key)): one line per combination of the other swept settings, the mean over seeds with error bars of ± one sample standard deviation.</figcaption></figure>")
+            }
+        }
         html.append(##"<h2 id="curves">Curves</h2>"##)
+        html.append("<figure>\(content.groupLossChart)<figcaption>\(escape(ReportContent.groupNote))</figcaption></figure>")
+        html.append("<figure>\(content.groupAccuracyChart)<figcaption>\(escape(ReportContent.groupNote)) Dotted: accuracy over a whole split at each evaluation (unsmoothed); dot with bar: final test accuracy, mean and min–max over seeds.</figcaption></figure>")
+        html.append("<details><summary>Every trial's raw curves (unsmoothed)</summary>")
         html.append("<figure>\(content.lossChart)<figcaption>Minibatch loss at each logged step; a line that stops early diverged.</figcaption></figure>")
         html.append("<figure>\(content.accuracyChart)<figcaption>Minibatch accuracy at each logged step; the dot is the trial's test accuracy. A dot far below the end of its line is a train/test gap.</figcaption></figure>")
+        html.append("</details>")
 
         html.append(##"<h2 id="filters">First-layer filters</h2>"##)
         html.append(##"<p class="note">\##(escape(content.filterNote))</p>"##)
@@ -100,20 +139,31 @@ enum HTML {
 
         if !content.inside.trials.isEmpty { html += content.inside.html() }
 
-        html.append(##"<h2 id="experiment">Experiment file</h2>"##)
+        html.append(##"<h2 id="experiment">Experiment as run</h2>"##)
+        if !content.provenance.isEmpty {
+            html.append(##"<table class="provenance"><tbody>"##)
+            for (label, value) in content.provenance {
+                html.append("<tr><th>\(escape(label))</th><td><code>\(escape(value))</code></td></tr>")
+            }
+            html.append("</tbody></table>")
+            html.append(##"<p class="note">The effective experiment: the file with the overrides applied (experiment.yaml in the results folder).</p>"##)
+        }
         if let text = content.experimentText {
             html.append("<pre>\(escape(text))</pre>")
         } else {
             html.append("<p>The folder has no experiment.yaml.</p>")
         }
-        html += ["</body>", "</html>"]
+        if let original = content.originalText {
+            html.append("<details><summary>The experiment file as given, before the overrides</summary><pre>\(escape(original))</pre></details>")
+        }
+        html += ["<script>", sortScript, "</script>", "</body>", "</html>"]
         return html.joined(separator: "\n") + "\n"
     }
 
     /// A table; the first cell of a row whose trial is in `linked` links to its filter figure.
     static func table(_ table: Table, linked: Set<String>) -> String {
-        var html = [##"<div class="scroll"><table>"##, "<thead><tr>"]
-        html += table.columns.map { "<th\($0.kind == .number ? #" class="num""# : "")>\(escape($0.title))</th>" }
+        var html = [##"<div class="scroll"><table class="sortable">"##, "<thead><tr>"]
+        html += table.columns.map { "<th\($0.kind == .number ? #" class="num""# : "") title=\"sort by \(escape($0.title))\">\(escape($0.title))</th>" }
         html.append("</tr></thead><tbody>")
         for row in table.rows {
             html.append(row.flagged ? ##"<tr class="flagged">"## : "<tr>")

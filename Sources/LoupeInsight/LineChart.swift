@@ -21,10 +21,24 @@ public struct LineChart: Sendable {
         public var color: String
         /// An SVG `stroke-dasharray` (`6 3`), nil for a solid line.
         public var dash: String?
+        /// A shaded band behind the line (the spread over seeds): at each x, low to high.
+        public var band: [Range] = []
+        /// Vertical error bars, low to high at each x.
+        public var errorBars: [Range] = []
 
-        public init(id: String, points: [Point], markers: [Point] = [], color: String, dash: String? = nil) {
+        public init(id: String, points: [Point], markers: [Point] = [], color: String, dash: String? = nil,
+                    band: [Range] = [], errorBars: [Range] = []) {
             (self.id, self.points, self.markers, self.color, self.dash) = (id, points, markers, color, dash)
+            (self.band, self.errorBars) = (band, errorBars)
         }
+    }
+
+    /// A span of y at one x, for bands and error bars.
+    public struct Range: Sendable, Equatable {
+        public var x: Double
+        public var low: Double
+        public var high: Double
+        public init(x: Double, low: Double, high: Double) { (self.x, self.low, self.high) = (x, low, high) }
     }
 
     public struct LegendEntry: Sendable {
@@ -50,6 +64,8 @@ public struct LineChart: Sendable {
     public var logarithmicY: Bool
     /// A fixed y span (for accuracies, 0...1); nil fits the data.
     public var yRange: ClosedRange<Double>?
+    /// A logarithmic x axis (learning rates).
+    public var logarithmicX = false
     public var plotWidth: Double = 640
     public var plotHeight: Double = 360
 
@@ -66,8 +82,8 @@ public struct LineChart: Sendable {
 
     public func svg() -> String {
         let xValues = series.flatMap { $0.points.map(\.x) + $0.markers.map(\.x) }
-        let yValues = series.flatMap { $0.points.map(\.y) + $0.markers.map(\.y) }
-        let xAxis = ChartAxis.linear(covering: xValues)
+        let yValues = series.flatMap { $0.points.map(\.y) + $0.markers.map(\.y) + ($0.band + $0.errorBars).flatMap { [$0.low, $0.high] } }
+        let xAxis = logarithmicX ? ChartAxis.logarithmic(covering: xValues) : ChartAxis.linear(covering: xValues)
         let yAxis = yRange.map { ChartAxis.linear(fixed: $0) }
             ?? (logarithmicY ? ChartAxis.logarithmic(covering: yValues) : ChartAxis.linear(covering: yValues))
         let entries = legend.isEmpty ? series.map { LegendEntry(label: $0.id, color: $0.color, dash: $0.dash) } : legend
@@ -101,8 +117,9 @@ public struct LineChart: Sendable {
             svg.append(##"<text x="\##(px(left - 8))" y="\##(y)" text-anchor="end" dominant-baseline="middle">\##(ChartAxis.label(tick))</text>"##)
         }
         svg.append(##"<path d="M\##(px(left)) \##(px(top))V\##(px(bottom))H\##(px(right))" fill="none" stroke="#333333"/>"##)
-        svg.append(##"<text x="\##(px(left + plotWidth / 2))" y="\##(px(bottom + 38))" text-anchor="middle">\##(HTML.escape(xLabel))</text>"##)
+        svg.append(##"<text x="\##(px(left + plotWidth / 2))" y="\##(px(bottom + 38))" text-anchor="middle">\##(HTML.escape(xLabel + (xAxis.logarithmic ? " (log scale)" : "")))</text>"##)
         let yLabelText = yLabel + (yAxis.logarithmic ? " (log scale)" : "")
+
         svg.append(##"<text transform="translate(16 \##(px(top + plotHeight / 2))) rotate(-90)" text-anchor="middle">\##(HTML.escape(yLabelText))</text>"##)
         if xValues.isEmpty {
             svg.append(##"<text x="\##(px(left + plotWidth / 2))" y="\##(px(top + plotHeight / 2))" text-anchor="middle" fill="#888888">no values logged</text>"##)
@@ -122,6 +139,16 @@ public struct LineChart: Sendable {
             let dash = line.dash.map { ##" stroke-dasharray="\##(HTML.escape($0))""## } ?? ""
             let color = HTML.escape(line.color)
             svg.append(##"<g data-series="\##(HTML.escape(line.id))"><title>\##(HTML.escape(line.id))</title>"##)
+            let band = line.band.filter { xAxis.accepts($0.x) && yAxis.accepts($0.low) && yAxis.accepts($0.high) }
+            if band.count > 1 {
+                let upper = band.map { px(xPosition($0.x)) + " " + px(yPosition($0.high)) }
+                let lower = band.reversed().map { px(xPosition($0.x)) + " " + px(yPosition($0.low)) }
+                svg.append(##"<path class="band" d="M\##((upper + lower).joined(separator: "L"))Z" fill="\##(color)" fill-opacity="0.18" stroke="none" \##(clip)/>"##)
+            }
+            for bar in line.errorBars where xAxis.accepts(bar.x) && yAxis.accepts(bar.low) && yAxis.accepts(bar.high) {
+                let x = xPosition(bar.x), (low, high) = (yPosition(bar.low), yPosition(bar.high))
+                svg.append(##"<path class="error-bar" d="M\##(px(x)) \##(px(low))V\##(px(high))M\##(px(x - 4)) \##(px(low))H\##(px(x + 4))M\##(px(x - 4)) \##(px(high))H\##(px(x + 4))" stroke="\##(color)" stroke-width="1.2"/>"##)
+            }
             svg.append(##"<path d="\##(d)" stroke="\##(color)"\##(dash) \##(clip)/>"##)
             for marker in line.markers where xAxis.accepts(marker.x) && yAxis.accepts(marker.y) {
                 svg.append(##"<circle cx="\##(px(xPosition(marker.x)))" cy="\##(px(yPosition(marker.y)))" r="3.5" fill="\##(color)" stroke="#ffffff"/>"##)

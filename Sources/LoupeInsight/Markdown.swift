@@ -39,9 +39,19 @@ enum Markdown {
                   "", table(content.results)]
         lines += ["", "## Mean and spread across seeds", "",
                   "Trials grouped by every setting except the seed: mean ± sample standard deviation (n − 1) over the evaluated trials; n counts them.",
-                  "", table(content.seeds)]
+                  ""] + (content.referenceNote.map { [escape($0), ""] } ?? []) + [table(content.seeds)]
 
+        if !content.axisCharts.isEmpty {
+            lines += ["", "## Test accuracy against each swept setting", ""]
+            for chart in content.axisCharts {
+                lines += ["![Test accuracy against \(escape(chart.key))](\(link(imageFolder, chart.fileName)))", "",
+                          "Final test accuracy against \(escape(chart.key)): one line per combination of the other swept settings, mean over seeds ± one sample standard deviation.", ""]
+            }
+        }
         lines += ["", "## Curves", "",
+                  "![Training loss per group](\(link(imageFolder, ReportContent.groupLossFile)))", "",
+                  "![Accuracy per group](\(link(imageFolder, ReportContent.groupAccuracyFile)))", "",
+                  escape(ReportContent.groupNote), "",
                   "![Training loss](\(link(imageFolder, ReportContent.lossFile)))", "",
                   "Minibatch loss at each logged step; a line that stops early diverged.", "",
                   "![Accuracy](\(link(imageFolder, ReportContent.accuracyFile)))", "",
@@ -57,14 +67,22 @@ enum Markdown {
 
         if !content.inside.trials.isEmpty { lines += content.inside.markdown() }
 
-        lines += ["", "## Experiment file", ""]
-        if let text = content.experimentText {
-            // A fence longer than any run of backticks in the text, so the text cannot close it.
+        lines += ["", "## Experiment as run", ""]
+        // A fence longer than any run of backticks in the text, so the text cannot close it.
+        func fenced(_ text: String) -> [String] {
             let longestRun = text.split(whereSeparator: { $0 != "`" }).map(\.count).max() ?? 0
             let fence = String(repeating: "`", count: max(3, longestRun + 1))
-            lines += [fence + "yaml", text.hasSuffix("\n") ? String(text.dropLast()) : text, fence]
+            return [fence + "yaml", text.hasSuffix("\n") ? String(text.dropLast()) : text, fence]
+        }
+        for (label, value) in content.provenance { lines.append("- \(escape(label)): \(escape(value))") }
+        if !content.provenance.isEmpty { lines.append("") }
+        if let text = content.experimentText {
+            lines += fenced(text)
         } else {
             lines.append("The folder has no experiment.yaml.")
+        }
+        if let original = content.originalText {
+            lines += ["", "The experiment file as given, before the overrides:", ""] + fenced(original)
         }
         return lines.joined(separator: "\n") + "\n"
     }

@@ -35,25 +35,55 @@ public enum Report {
     /// Writes the report files into `directory` (each atomically, removing the temporary files a
     /// crash of an earlier report left) and returns where the page and its Markdown twin are. Throws `LoupeError.file` naming the folder or file that is missing
     /// or unreadable (no such folder, no trials, a bad summary, metrics or weights file).
+    ///
+    /// `destination`: a file ending in `.html` (its Markdown twin `.md` and an image folder of
+    /// the same base name beside it) or a folder (created if needed); default the results folder.
     @discardableResult
-    public static func write(experiment directory: URL, options: ReportOptions = ReportOptions()) throws -> (html: URL, markdown: URL) {
+    public static func write(experiment directory: URL, to destination: URL? = nil,
+                             options: ReportOptions = ReportOptions()) throws -> (html: URL, markdown: URL) {
         let content = try ReportContent(ExperimentResults.read(directory), options: options)
-        let images = directory.appendingPathComponent(imageFolder)
+        let (folder, base) = try place(destination ?? directory)
+        let htmlName = base + ".html", markdownName = base + ".md", imageFolderName = base
+        let images = folder.appendingPathComponent(imageFolderName)
         // What a crash of an earlier report left: only the report's own files, so a run still
         // writing into the folder is not disturbed.
-        AtomicFile.removeLeftovers(in: directory, replacing: [htmlFile, markdownFile])
+        AtomicFile.removeLeftovers(in: folder, replacing: [htmlName, markdownName])
         AtomicFile.removeLeftovers(in: images)
         try writeAtomically(Data(content.lossChart.utf8), to: images.appendingPathComponent(ReportContent.lossFile))
         try writeAtomically(Data(content.accuracyChart.utf8), to: images.appendingPathComponent(ReportContent.accuracyFile))
+        try writeAtomically(Data(content.groupLossChart.utf8), to: images.appendingPathComponent(ReportContent.groupLossFile))
+        try writeAtomically(Data(content.groupAccuracyChart.utf8), to: images.appendingPathComponent(ReportContent.groupAccuracyFile))
+        for chart in content.axisCharts { try writeAtomically(Data(chart.svg.utf8), to: images.appendingPathComponent(chart.fileName)) }
         for figure in content.filters {
             try writeAtomically(Data(figure.png), to: images.appendingPathComponent(figure.fileName))
         }
         removeStaleFilterImages(in: images, keeping: Set(content.filters.map(\.fileName)))
-        let markdown = directory.appendingPathComponent(markdownFile)
-        try writeAtomically(Data(Markdown.document(content, imageFolder: imageFolder).utf8), to: markdown)
-        let html = directory.appendingPathComponent(htmlFile)
+        let markdown = folder.appendingPathComponent(markdownName)
+        try writeAtomically(Data(Markdown.document(content, imageFolder: imageFolderName).utf8), to: markdown)
+        let html = folder.appendingPathComponent(htmlName)
         try writeAtomically(Data(HTML.page(content).utf8), to: html)
         return (html, markdown)
+    }
+
+    /// The folder and base name (`report`) a destination means; throws naming `--out` when it
+    /// is an existing file that is not a page, or a folder that cannot be made.
+    static func place(_ destination: URL) throws -> (folder: URL, base: String) {
+        var isFolder: ObjCBool = false
+        let exists = FileManager.default.fileExists(atPath: destination.path, isDirectory: &isFolder)
+        if destination.pathExtension.lowercased() == "html" && !(exists && isFolder.boolValue) {
+            let folder = destination.deletingLastPathComponent()
+            guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder), isFolder.boolValue else {
+                throw LoupeError.invalidArgument(name: "--out", message: "\(folder.path) does not exist or is not a folder")
+            }
+            return (folder, destination.deletingPathExtension().lastPathComponent)
+        }
+        if exists && !isFolder.boolValue {
+            throw LoupeError.invalidArgument(name: "--out", message: "\(destination.path) is a file; give a folder or a path ending in .html")
+        }
+        do { try FileManager.default.createDirectory(at: destination, withIntermediateDirectories: true) } catch {
+            throw LoupeError.invalidArgument(name: "--out", message: "\(destination.path) cannot be made as a folder")
+        }
+        return (destination, "report")
     }
 
     /// Filter grids of trials no longer in the folder, left by an earlier report.

@@ -21,17 +21,33 @@ struct ReportContent: Sendable {
     var flagged: [(trialID: String, flags: [String])]
     var results: Table
     var seeds: Table
+    /// Explains the reference columns, when the experiment file has `reference:`.
+    var referenceNote: String?
     var lossChart: String
     var accuracyChart: String
+    /// Per group of settings: mean over seeds with a band, smoothed (`GroupCurves`).
+    var groupLossChart: String
+    var groupAccuracyChart: String
+    /// Test accuracy against each numeric swept setting, with its file name.
+    var axisCharts: [(key: String, fileName: String, svg: String)]
     var filterNote: String
     var filters: [FilterFigure]
     /// Trials with no weights file, or none with a 4-D `*.weight`.
     var trialsWithoutFilters: [String]
+    /// The effective experiment (`experiment.yaml`).
     var experimentText: String?
     /// Trials with an inspection (`inspect/inspect.json`).
     var inside: InsideTheNetwork
+    /// What produced the results (`experiment.json`): file, command line, overrides, version,
+    /// kernels, threads; empty for folders of older versions.
+    var provenance: [(label: String, value: String)]
+    /// The experiment file as given, when overrides changed it.
+    var originalText: String?
 
+    static let groupNote = "One line per group of settings that differ only in their seed: the mean over its seeds with a band from the lowest to the highest, each seed's curve smoothed first by an exponential moving average with weight \(GroupCurves.smoothing) (TensorBoard's default smoothing). Axes fit the data."
     static let lossFile = "loss.svg", accuracyFile = "accuracy.svg"
+    static let groupLossFile = "groups-loss.svg", groupAccuracyFile = "groups-accuracy.svg"
+    static func axisFile(_ key: String) -> String { "accuracy-by-" + key.map { $0.isLetter || $0.isNumber || $0 == "." ? String($0) : "_" }.joined() + ".svg" }
     static func filterFile(_ trialID: String) -> String { "filters-\(trialID).png" }
 
     init(_ experiment: ExperimentResults, options: ReportOptions) throws {
@@ -39,10 +55,26 @@ struct ReportContent: Sendable {
         let flags = Flags.flags(for: trials, overfittingGap: options.overfittingGap)
         let groups = SeedGroup.groups(trials)
         let ordered = Tables.ordered(trials)
-        title = experiment.directory.lastPathComponent
+        title = experiment.record?.name ?? experiment.directory.lastPathComponent
         experimentText = experiment.experimentText
+        provenance = []
+        originalText = nil
+        if let record = experiment.record {
+            provenance = [("Experiment file", record.file), ("Command line", record.commandText),
+                          ("Overrides", record.overrides.isEmpty ? "none" : record.overrides.map { "--set \($0)" }.joined(separator: " "))]
+            provenance += record.notes.map { ("Note", $0) }
+            provenance += [("Loupe version", record.loupeVersion), ("Kernels", record.kernels.description),
+                           ("Threads per trial", String(record.threads)), ("Results folder", experiment.directory.path)]
+            if !record.overrides.isEmpty { originalText = record.fileText }
+        }
         results = Tables.results(trials, flags: flags)
-        seeds = Tables.seeds(groups, trials: trials)
+        var references: [ReferenceResult] = []
+        if let text = experiment.experimentText, let tree = try? ConfigNode.parse(yaml: text, file: "experiment.yaml") {
+            references = try ReferenceResult.read(tree.value(at: "reference"))
+        }
+        seeds = Tables.seeds(groups, trials: trials, references: references)
+        referenceNote = references.isEmpty ? nil
+            : "Reference: the experiment file's reference: values (published results) beside Loupe's mean ± sd over seeds; Δ is Loupe's mean minus the reference, in units of the seeds' standard deviation (|Δ| above 2 is unlikely to be seed noise)."
         flagged = ordered.compactMap { trial in flags[trial.id].map { (trial.id, $0.map(\.text)) } }
 
         var counts: [String] = []
@@ -54,11 +86,15 @@ struct ReportContent: Sendable {
         if let best = ordered.first, let accuracy = best.summary.testAccuracy {
             overview.append("Best test accuracy: \(NumberFormat.fraction(accuracy)) (trial \(best.id)).")
         }
-        overview.append("Flags: diverged; overfitting when train accuracy (minibatch, last tenth of training) exceeds test accuracy by more than \(NumberFormat.fraction(options.overfittingGap)); identical when test accuracy, final loss, activation statistics and the logged loss curve all match another trial's exactly (a copy, not a measurement); did not learn when every test image gets the same prediction (needs the confusion probe); failed.")
+        overview.append("Flags: diverged; overfitting when train accuracy (minibatch, last tenth of training) exceeds test accuracy by more than \(NumberFormat.fraction(options.overfittingGap)); identical when test accuracy, final loss, activation statistics and the logged loss curve all match another trial's exactly (a copy, not a measurement); did not learn when every test image gets the same prediction (needs the confusion probe); collapsed when a probed layer is 0 on every test image or the loss ends above \(NumberFormat.value(Flags.lossRiseFactor))× its first logged value; at chance when test accuracy is within three binomial standard deviations of 1 / classes; failed.")
 
         let charts = TrialCurves.charts(trials, groups: groups)
         lossChart = charts.loss.svg()
         accuracyChart = charts.accuracy.svg()
+        let grouped = GroupCurves.charts(trials, groups: groups)
+        groupLossChart = grouped.loss.svg()
+        groupAccuracyChart = grouped.accuracy.svg()
+        axisCharts = SweepAxisCharts.charts(trials, groups: groups).map { ($0.key, Self.axisFile($0.key), $0.chart.svg()) }
 
         let captionKeys = Tables.varyingKeys(trials)
         var captions: [String: String] = [:]

@@ -53,24 +53,26 @@ enum Tables {
     static func results(_ trials: [TrialResult], flags: [String: [TrialFlag]]) -> Table {
         let keys = varyingKeys(trials), layers = probedLayers(trials)
         var columns = [Table.Column(title: "trial")] + keys.map { Table.Column(title: $0) }
+        // Flags right after the accuracies, so they are on screen without scrolling.
         columns += [.init(title: "status"), .init(title: "steps", kind: .number),
-                    .init(title: "test acc", kind: .number), .init(title: "train acc", kind: .number)]
+                    .init(title: "test acc", kind: .number), .init(title: "train acc", kind: .number), .init(title: "flags", kind: .flags)]
         for layer in layers {
             columns += [.init(title: "\(layer) act. mean", kind: .number), .init(title: "\(layer) act. var", kind: .number)]
         }
         columns += [.init(title: "params", kind: .number), .init(title: "ms/step", kind: .number),
-                    .init(title: "seconds", kind: .number), .init(title: "flags", kind: .flags)]
+                    .init(title: "seconds", kind: .number)]
         let rows = ordered(trials).map { trial in
             let summary = trial.summary, trialFlags = flags[trial.id] ?? []
             var cells = [trial.id] + keys.map { summary.settings[$0] ?? NumberFormat.missing }
             cells += [status(summary), String(summary.steps),
-                      NumberFormat.fraction(summary.testAccuracy), NumberFormat.fraction(summary.trainAccuracy)]
+                      NumberFormat.fraction(summary.testAccuracy), NumberFormat.fraction(summary.trainAccuracy),
+                      trialFlags.map(\.text).joined(separator: "; ")]
             for layer in layers {
                 let statistics = summary.activations[layer]
                 cells += [NumberFormat.value(statistics?.mean), NumberFormat.value(statistics?.variance)]
             }
             cells += [String(summary.parameters), NumberFormat.milliseconds(millisecondsPerStep(summary)),
-                      NumberFormat.seconds(summary.seconds), trialFlags.map(\.text).joined(separator: "; ")]
+                      NumberFormat.seconds(summary.seconds)]
             return Table.Row(cells: cells, flagged: !trialFlags.isEmpty, trialID: trial.id)
         }
         return Table(columns: columns, rows: rows)
@@ -78,10 +80,11 @@ enum Tables {
 
     /// One row per group of trials that differ only in their seed: mean ± sample standard
     /// deviation over the evaluated seeds, and n.
-    static func seeds(_ groups: [SeedGroup], trials: [TrialResult]) -> Table {
+    static func seeds(_ groups: [SeedGroup], trials: [TrialResult], references: [ReferenceResult] = []) -> Table {
         let keys = varyingKeys(trials).filter { $0 != SeedGroup.seedKey }, layers = probedLayers(trials)
         var columns = keys.map { Table.Column(title: $0) }
         columns += [.init(title: "seeds"), .init(title: "n", kind: .number), .init(title: "test acc", kind: .number)]
+        if !references.isEmpty { columns += [.init(title: "reference", kind: .number), .init(title: "Δ (seed sd)", kind: .number)] }
         for layer in layers {
             columns += [.init(title: "\(layer) act. mean", kind: .number), .init(title: "\(layer) act. var", kind: .number)]
         }
@@ -92,6 +95,7 @@ enum Tables {
             var cells = keys.map { group.settings[$0] ?? NumberFormat.missing }
             cells += [group.seeds.isEmpty ? NumberFormat.missing : group.seeds.joined(separator: ", "),
                       String(group.testAccuracy?.count ?? 0), spread(group.testAccuracy, asFraction: true, groupCount: nil)]
+            if !references.isEmpty { cells += comparison(group, references) }
             for layer in layers {
                 let statistics = group.activations[layer], n = group.testAccuracy?.count
                 cells += [spread(statistics?.mean, asFraction: false, groupCount: n),
@@ -105,6 +109,19 @@ enum Tables {
             return Table.Row(cells: cells, flagged: group.unevaluated > 0)
         }
         return Table(columns: columns, rows: rows)
+    }
+
+    /// The published value matching the group, and Loupe's mean minus it in units of the
+    /// group's seed standard deviation (the plain difference when there is no spread).
+    static func comparison(_ group: SeedGroup, _ references: [ReferenceResult]) -> [String] {
+        guard let reference = references.first(where: { $0.matches(group.settings) }) else { return [NumberFormat.missing, NumberFormat.missing] }
+        let shown = NumberFormat.fraction(reference.testAccuracy) + (reference.source.map { " (\($0))" } ?? "")
+        guard let accuracy = group.testAccuracy else { return [shown, NumberFormat.missing] }
+        let difference = accuracy.mean - reference.testAccuracy
+        guard let sd = accuracy.standardDeviation, sd > 0 else {
+            return [shown, String(format: "%+.3f (no spread)", difference)]
+        }
+        return [shown, String(format: "%+.1f", difference / sd)]
     }
 
     /// Wall time per training step (the trial's seconds, evaluations included, over its steps).

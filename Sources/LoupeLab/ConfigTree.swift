@@ -133,6 +133,8 @@ public indirect enum ConfigNode: Sendable, Equatable {
                 case .scalar: return "\n\(pad)\(key): \(value.yaml())"
                 case .sequence(let items, _) where items.allSatisfy({ if case .scalar = $0 { return true } else { return false } }):
                     return "\n\(pad)\(key): \(value.yaml())"
+                case .mapping(let inner, _) where inner.isEmpty:
+                    return "\n\(pad)\(key): {}"
                 default: return "\n\(pad)\(key):" + value.yaml(indent: indent + 1)
                 }
             }.joined()

@@ -12,15 +12,29 @@ public final class Console: MetricSink, @unchecked Sendable {
     private var totalTrials = 0
     private var startedTrials = 0
     private var progress: [String: (step: Int, total: Int, started: ContinuousClock.Instant, firstStep: Int, loss: Float, lastDraw: ContinuousClock.Instant)] = [:]
+    /// Trials in their final evaluation (their bar says so).
+    private var evaluating = Set<String>()
+    private let columns: @Sendable () -> Int
     private let clock = ContinuousClock()
     private let write: @Sendable (String) -> Void
 
     /// `write` receives each piece of output (standard output by default).
+    /// `columns` gives the terminal's width, read at each draw (default: the terminal's, else
+    /// `COLUMNS`, else 80).
     public init(quiet: Bool = false, interactive: Bool? = nil,
-                write: @escaping @Sendable (String) -> Void = { FileHandle.standardOutput.write(Data($0.utf8)) }) {
+                write: @escaping @Sendable (String) -> Void = { FileHandle.standardOutput.write(Data($0.utf8)) },
+                columns: @escaping @Sendable () -> Int = Console.terminalColumns) {
         self.quiet = quiet
         self.interactive = interactive ?? (isatty(STDOUT_FILENO) == 1)
         self.write = write
+        self.columns = columns
+    }
+
+    /// The terminal's width in characters: TIOCGWINSZ on standard output, else `COLUMNS`, else 80.
+    public static func terminalColumns() -> Int {
+        var size = winsize()
+        if ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 { return Int(size.ws_col) }
+        return ProcessInfo.processInfo.environment["COLUMNS"].flatMap(Int.init).flatMap { $0 > 0 ? $0 : nil } ?? 80
     }
 
     func experimentStarted(trials: Int, jobs: Int) {
@@ -43,19 +57,59 @@ public final class Console: MetricSink, @unchecked Sendable {
 
     private func drawBars() {
         guard interactive, !quiet else { return }
-        let parts = progress.sorted { $0.key < $1.key }.map { id, p -> String in
+        write("\r\u{1B}[2K" + Self.barLine(bars(), width: columns()))
+    }
+
+    /// One trial's progress: its id (when several run), bar, steps, speed, ETA, loss.
+    struct Bar { var id: String; var fraction: Double; var steps: String; var speed: String; var loss: String }
+
+    private func bars() -> [Bar] {
+        progress.sorted { $0.key < $1.key }.map { id, p -> Bar in
             // `step` is the last step done (firstStep − 1 before the first).
             let done = p.step + 1 - p.firstStep
             let elapsed = (clock.now - p.started).seconds
             let rate = elapsed > 0 && done > 0 ? Double(done) / elapsed : 0
             let eta = rate > 0 ? Double(p.total - p.step - 1) / rate : 0
-            let width = 20, filled = p.total > 0 ? max(0, min(width, (p.step + 1) * width / p.total)) : 0
-            let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
-            let speed = done > 0 ? "\(String(format: "%.1f", rate)) steps/s ETA \(Self.duration(eta))" : "starting"
-            let loss = p.loss.isNaN ? "—" : String(format: "%.3f", p.loss)
-            return "\(progress.count > 1 ? String(id.prefix(18)) + " " : "")\(bar) \(p.step + 1)/\(p.total) \(speed) loss \(loss)"
+            let speed = evaluating.contains(id) ? "evaluating"
+                : done > 0 ? "\(String(format: "%.1f", rate)) steps/s ETA \(Self.duration(eta))" : "starting"
+            return Bar(id: progress.count > 1 ? id : "", fraction: p.total > 0 ? Double(p.step + 1) / Double(p.total) : 0,
+                       steps: "\(p.step + 1)/\(p.total)", speed: speed, loss: p.loss.isNaN ? "—" : String(format: "%.3f", p.loss))
         }
-        write("\r\u{1B}[2K" + parts.joined(separator: " │ "))
+    }
+
+    /// The bars on one line of at most `width − 1` characters (a full line would wrap, and each
+    /// redraw would then leave a stale line): full bars when they fit, else shorter ones, else
+    /// as many short ones as fit and how many more run.
+    static func barLine(_ bars: [Bar], width: Int) -> String {
+        let limit = max(10, width - 1)
+        func drawn(_ fraction: Double, _ cells: Int) -> String {
+            let filled = max(0, min(cells, Int(fraction * Double(cells))))
+            return String(repeating: "█", count: filled) + String(repeating: "·", count: cells - filled)
+        }
+        let full = bars.map { bar in
+            (bar.id.isEmpty ? "" : String(bar.id.prefix(18)) + " ") + "\(drawn(bar.fraction, 20)) \(bar.steps) \(bar.speed) loss \(bar.loss)"
+        }.joined(separator: " │ ")
+        if full.count <= limit { return full }
+        let short = bars.map { bar in
+            let speed = bar.speed.split(separator: " ").suffix(2).joined(separator: " ")   // "ETA 1m05s", "evaluating"
+            return (bar.id.isEmpty ? "" : String(bar.id.prefix(10)) + " ") + "\(drawn(bar.fraction, 8)) \(bar.steps) \(speed)"
+        }
+        var line = ""
+        for (index, part) in short.enumerated() {
+            let candidate = line.isEmpty ? part : line + " │ " + part
+            let more = short.count - index - 1
+            let tail = more > 0 ? " │ +\(more) more" : ""
+            if candidate.count + tail.count > limit {
+                // Not even the first fits: it is cut, and the count of the others kept.
+                guard !line.isEmpty else {
+                    let note = short.count > 1 ? " +\(short.count - 1) more" : ""
+                    return String(part.prefix(max(0, limit - note.count))) + note
+                }
+                return String((line + " │ +\(short.count - index) more").prefix(limit))
+            }
+            line = candidate
+        }
+        return String(line.prefix(limit))
     }
 
     static func duration(_ seconds: Double) -> String {
@@ -92,23 +146,56 @@ public final class Console: MetricSink, @unchecked Sendable {
         guard !quiet else { return }
         lock.withLock {
             let prefix = prefixLines ? "  \(trial.id): " : ""
-            emit("\(prefix)step \(row.step), loss \(String(format: "%.3f", row.loss)), train accuracy \(String(format: "%.2f", row.accuracy))")
+            emit("\(prefix)step \(row.step), loss \(String(format: "%.3f", row.loss)), train accuracy \(String(format: "%.2f", row.accuracy))"
+                 + (interactive ? "" : timing(trial.id, step: row.step)))
+        }
+    }
+
+    /// `  [12s elapsed, ETA 1m05s]` for lines that go to a file or a batch log, which have no bar.
+    private func timing(_ id: String, step: Int) -> String {
+        guard let p = progress[id] else { return "" }
+        let elapsed = (clock.now - p.started).seconds, done = step + 1 - p.firstStep
+        let eta = done > 0 && elapsed > 0 ? Double(p.total - step - 1) * elapsed / Double(done) : .nan
+        return "  [\(Self.duration(elapsed)) elapsed, ETA \(done > 0 ? Self.duration(eta) : "—")]"
+    }
+
+    public func trialEvaluated(_ trial: Trial, _ evaluation: EvaluationRow) {
+        guard !quiet else { return }
+        lock.withLock {
+            let prefix = prefixLines ? "  \(trial.id): " : ""
+            var line = "\(prefix)evaluation at step \(evaluation.step): test accuracy \(String(format: "%.3f", evaluation.testAccuracy))"
+            if let loss = evaluation.validationLoss, let accuracy = evaluation.validationAccuracy {
+                line += String(format: ", validation loss %.3f, validation accuracy %.3f", loss, accuracy)
+            }
+            emit(line)
+        }
+    }
+
+    public func trialEvaluating(_ trial: Trial) {
+        lock.withLock {
+            evaluating.insert(trial.id)
+            if interactive { drawBars() } else if !quiet { emit("\(prefixLines ? "  \(trial.id): " : "")evaluating the final weights on the test split") }
         }
     }
 
     public func trialFinished(_ trial: Trial, _ summary: TrialSummary) {
         lock.withLock {
             progress[trial.id] = nil
+            evaluating.remove(trial.id)
             switch summary.status {
             case .completed:
-                emit("✓ \(trial.id): test accuracy \(String(format: "%.3f", summary.testAccuracy ?? .nan)) after \(summary.steps) steps (\(Self.duration(summary.seconds)))")
+                var line = "✓ \(trial.id): test accuracy \(String(format: "%.3f", summary.testAccuracy ?? .nan)) after \(summary.steps) steps (\(Self.duration(summary.seconds)))"
+                if let accuracy = summary.validationAccuracy { line += String(format: ", validation accuracy %.3f", accuracy) }
+                if let stopped = summary.stoppedEarlyAt { line += ", stopped early at step \(stopped)" }
+                if let best = summary.bestStep { line += ", best validation at step \(best)" }
+                emit(line)
             case .diverged:
                 let cause = summary.nonFinite.map { $0 == "loss" ? "the loss" : "the \($0)" } ?? "the loss"
                 emit("✗ \(trial.id): diverged at step \(summary.divergedAtStep ?? summary.steps): \(cause) is not finite (loss \(summary.finalLoss.map { "\($0)" } ?? "not finite"))")
             case .failed:
                 emit("✗ \(trial.id): failed: \(summary.error ?? "unknown error")")
             case .interrupted:
-                emit("■ \(trial.id): interrupted after step \(summary.steps), checkpoint written")
+                emit("■ \(trial.id): stopped after step \(summary.steps); its checkpoint is written and --resume continues from there")
             case .running:
                 break
             }

@@ -10,33 +10,52 @@ public struct Experiment: Sendable {
     public let text: String
     public let name: String
     public let trials: [Trial]
+    /// The `--set` overrides applied, as given (`train.steps=100`).
+    public let overrides: [String]
+    /// The experiment as run: the file's tree with the overrides applied (written to the results
+    /// folder as `experiment.yaml`, compared on `--resume`).
+    public let effective: ConfigNode
+    /// What the overrides did that a user might not expect (an override of a swept key replaces
+    /// that axis), one sentence each.
+    public let notes: [String]
 
     /// Reads `path`, applies `overrides` (`train.steps=100`, values in YAML syntax), expands the
     /// sweep and validates every trial.
     public static func load(path: String, overrides: [String] = []) throws -> Experiment {
         let text: String
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
+            throw LoupeError.file(path: path, message: "does not exist: give the experiment file (YAML)")
+        }
+        guard !isFolder.boolValue else { throw LoupeError.file(path: path, message: "is a folder; give the experiment file (YAML)") }
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw LoupeError.file(path: path, message: "cannot be read (\(error.localizedDescription))")
+            throw LoupeError.file(path: path, message: FileManager.default.isReadableFile(atPath: path)
+                ? "is not UTF-8 text" : "cannot be read (permission denied)")
         }
         return try parse(text: text, path: path, overrides: overrides)
     }
 
     public static func parse(text: String, path: String, overrides: [String] = []) throws -> Experiment {
         var tree = try ConfigNode.parse(yaml: text, file: path)
+        var notes: [String] = []
         for override in overrides {
             guard let equals = override.firstIndex(of: "="), equals != override.startIndex else {
                 throw LoupeError.config(key: "--set \(override)", message: "must be KEY=VALUE, e.g. train.steps=100")
             }
             let key = String(override[..<equals]), value = String(override[override.index(after: equals)...])
             let node = try ConfigNode.parse(yaml: value.isEmpty ? "\"\"" : value, file: "--set \(key)")
-            tree = tree.setting(key, to: node)
+            let replaced = SweepOverride.apply(key: key, value: node, to: tree)
+            tree = replaced.tree
+            notes += replaced.notes
         }
         // The top level is checked first, so a typo in a section name is reported as such.
         let top = try ConfigReader(tree, path: "", allowed: TrialConfig.topLevelKeys)
         let name = try top.string("name") ?? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
         let variations = try Sweep(top.child("sweep"))
         var base = tree
-        if case let .mapping(pairs, source) = tree { base = .mapping(pairs.filter { $0.key != "sweep" && $0.key != "name" }, source) }
+        // `reference:` is for the report (published results), not a trial's setting.
+        _ = try ReferenceResult.read(top.child("reference"))
+        if case let .mapping(pairs, source) = tree { base = .mapping(pairs.filter { !["sweep", "name", "reference"].contains($0.key) }, source) }
         var trials: [Trial] = []
         var seen = Set<String>()
         for (index, variation) in variations.combinations.enumerated() {
@@ -50,7 +69,7 @@ public struct Experiment: Sendable {
             }
             trials.append(trial)
         }
-        return Experiment(path: path, text: text, name: name, trials: trials)
+        return Experiment(path: path, text: text, name: name, trials: trials, overrides: overrides, effective: tree, notes: notes)
     }
 
     static func text(of node: ConfigNode) -> String {

@@ -34,6 +34,8 @@ public final class ExperimentRunner: Sendable {
     public let indices: [Int]
     /// Whether it runs a part of the experiment (other processes may run the rest).
     public let isSelection: Bool
+    /// The checks and data of `preflight`, done once.
+    let preparation = ExperimentPreparation()
 
     public init(experiment: Experiment, output: URL, jobs: Int = 1, resume: Bool = false,
                 console: Console = Console(), catalog: DatasetCatalog = DatasetCatalog(),
@@ -61,17 +63,10 @@ public final class ExperimentRunner: Sendable {
     /// Runs the selected trials and returns how each ended (its summary, and the error when it
     /// failed), in index order.
     public func runTrials() throws -> [TrialOutcome] {
-        // Everything that can be checked is checked before anything is written.
-        let existing = try layout.trialIDs()
-        if !resume && !existing.isEmpty {
-            throw LoupeError.file(path: layout.root.path, message: "already holds results of \(existing.count) trials; use --resume to continue them, or another --out")
-        }
-        let trials = indices.map { experiment.trials[$0] }
-        var loaded: [String: TrialData] = [:]
-        for trial in trials {
-            let key = "\(trial.config.data)"
-            if loaded[key] == nil { loaded[key] = try TrialData.load(trial.config.data, catalog: catalog) }
-        }
+        // Everything that can be checked is checked before anything is written (`preflight`).
+        let loaded = try preparedData()
+        let trials = indices.map { experiment.trials[$0].resolvingEpochs(loaded) }
+        let record = EffectiveExperiment(experiment, kernels: kernels.effective)
         // A kill during a write of the experiment's own files (experiment.yaml, the HParams
         // events) leaves a temporary file; each trial's folder is cleaned when the trial resumes.
         // Not while other processes may be writing those files (their temporary files are theirs).
@@ -81,12 +76,17 @@ public final class ExperimentRunner: Sendable {
         if isSelection {
             // Array tasks: the same experiment.yaml from each (written when it differs), the
             // HParams experiment once, never another's file removed but a killed writer's.
+            // The record of the first task stays: the others' differ only in their command line
+            // (their --trial), which the resume check leaves out.
             SharedFolderFile.removeLeftoversOfDeadWriters(in: layout.root)
-            let text = Data(experiment.text.utf8)
+            let text = Data(record.effectiveYAML(experiment).utf8)
             if (try? Data(contentsOf: layout.experimentFile)) != text { try SharedFolderFile.write(text, to: layout.experimentFile) }
+            if !FileManager.default.fileExists(atPath: layout.effectiveExperimentFile.path) {
+                try SharedFolderFile.write(try record.encoded(), to: layout.effectiveExperimentFile)
+            }
             if TensorBoardLog.eventFiles(in: layout.root).isEmpty { try hparams.writeSummary(in: layout.root, replacing: false, write: SharedFolderFile.write) }
         } else {
-            try writeAtomically(Data(experiment.text.utf8), to: layout.experimentFile)
+            try record.write(experiment, into: layout)
             try hparams.writeSummary(in: layout.root)
         }
 

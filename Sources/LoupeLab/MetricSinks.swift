@@ -13,6 +13,8 @@ public protocol MetricSink: AnyObject {
     func trialStepped(_ trial: Trial, step: Int, loss: Float)
     func trialLogged(_ trial: Trial, _ row: MetricRow)
     func trialEvaluated(_ trial: Trial, _ evaluation: EvaluationRow)
+    /// Training is done and the final evaluation over the test split begins.
+    func trialEvaluating(_ trial: Trial)
     /// The trial ended (completed, diverged or failed).
     func trialFinished(_ trial: Trial, _ summary: TrialSummary)
 }
@@ -22,6 +24,7 @@ extension MetricSink {
     public func trialStepped(_ trial: Trial, step: Int, loss: Float) {}
     public func trialLogged(_ trial: Trial, _ row: MetricRow) {}
     public func trialEvaluated(_ trial: Trial, _ evaluation: EvaluationRow) {}
+    public func trialEvaluating(_ trial: Trial) {}
     public func trialFinished(_ trial: Trial, _ summary: TrialSummary) {}
 }
 
@@ -52,6 +55,7 @@ public final class CSVMetricsSink: MetricSink {
     let layout: TrialLayout
     private var metrics: AppendingFile?
     private var evaluations: AppendingFile?
+    private var header = EvaluationRow.header
     /// The first write error, rethrown by `check()` (a sink's methods cannot throw).
     public private(set) var failure: LoupeError?
 
@@ -60,8 +64,9 @@ public final class CSVMetricsSink: MetricSink {
     public func trialStarted(_ trial: Trial, at step: Int, history: TrialHistory) {
         record {
             metrics = try AppendingFile(layout.metrics, lines: [MetricRow.header] + history.rows.map(\.csvLine))
+            header = trial.config.data.validation == nil ? EvaluationRow.header : EvaluationRow.validationHeader
             evaluations = history.evaluations.isEmpty ? nil
-                : try AppendingFile(layout.evaluations, lines: [EvaluationRow.header] + history.evaluations.map(\.csvLine))
+                : try AppendingFile(layout.evaluations, lines: [header] + history.evaluations.map(\.csvLine))
         }
     }
 
@@ -71,7 +76,7 @@ public final class CSVMetricsSink: MetricSink {
 
     public func trialEvaluated(_ trial: Trial, _ evaluation: EvaluationRow) {
         record {
-            if evaluations == nil { evaluations = try AppendingFile(layout.evaluations, lines: [EvaluationRow.header]) }
+            if evaluations == nil { evaluations = try AppendingFile(layout.evaluations, lines: [header]) }
             try evaluations?.append(evaluation.csvLine)
         }
     }

@@ -3,13 +3,14 @@ import LoupeCore
 
 /// Where an experiment's results live. `loupe run FILE --out DIR` writes:
 ///
-///     DIR/experiment.yaml              the experiment file as given (settings before sweep expansion)
+///     DIR/experiment.yaml              the effective experiment: the file with the --set overrides applied
+///     DIR/experiment.json              `EffectiveExperiment`: file and text, overrides, command line, version, kernels, threads
 ///     DIR/runs.sqlite                  the run index of trials and their metrics, rebuilt from the trial folders
 ///     DIR/trials/.<id>.lock            the trial's lock, held by the process running it (`TrialLock`)
 ///     DIR/events.out.tfevents.*        TensorBoard: the HParams experiment (swept settings, metrics)
 ///     DIR/trials/<id>/config.yaml      the trial's resolved settings
 ///     DIR/trials/<id>/metrics.csv      step,loss,accuracy,learning_rate,seconds (one row every log_every steps)
-///     DIR/trials/<id>/evaluations.csv  step,test_accuracy (every eval_every steps)
+///     DIR/trials/<id>/evaluations.csv  step,test_accuracy[,validation_loss,validation_accuracy] (every eval_every steps)
 ///     DIR/trials/<id>/summary.json     `TrialSummary`
 ///     DIR/trials/<id>/weights.safetensors   final weights (`conv1.weight` HWIO, dense [in, out])
 ///     DIR/trials/<id>/checkpoint.safetensors   the latest `TrialState`, while the trial runs
@@ -20,6 +21,7 @@ public struct ExperimentLayout: Sendable {
     public init(root: URL) { self.root = root }
 
     public var experimentFile: URL { root.appendingPathComponent("experiment.yaml") }
+    public var effectiveExperimentFile: URL { root.appendingPathComponent("experiment.json") }
     public var store: URL { root.appendingPathComponent("runs.sqlite") }
     public var trialsFolder: URL { root.appendingPathComponent("trials") }
     public func trial(_ id: String) -> TrialLayout { TrialLayout(root: trialsFolder.appendingPathComponent(id)) }
@@ -96,6 +98,16 @@ public struct TrialSummary: Codable, Sendable, Equatable {
     public var threads: Int?
     /// Confusion matrix over the test set (rows true class, columns prediction), when probed.
     public var confusion: [[Int]]?
+    /// The data's classes and the test split's images (for the at-chance flag; nil in older summaries).
+    public var classes: Int?
+    public var testImages: Int?
+    /// On the held-out validation split, with the final weights (the best, with `keep_best`).
+    public var validationLoss: Double?
+    public var validationAccuracy: Double?
+    /// The step of the best validation evaluation, when early stopping or `keep_best` watched.
+    public var bestStep: Int?
+    /// The step at which early stopping ended the trial.
+    public var stoppedEarlyAt: Int?
     /// An error message, when failed.
     public var error: String?
     /// The trial's index in the sweep when it ran (`Trial.index`): `loupe trials --out` tells
@@ -125,7 +137,9 @@ public struct TrialSummary: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, status, steps, seconds, activations, parameters, settings, confusion, error, kernels, threads, index
+        case id, status, steps, seconds, activations, parameters, settings, confusion, error, kernels, threads, index, classes
+        case testImages = "test_images", validationLoss = "validation_loss", validationAccuracy = "validation_accuracy"
+        case bestStep = "best_step", stoppedEarlyAt = "stopped_early_at"
         case testAccuracy = "test_accuracy", trainAccuracy = "train_accuracy", finalLoss = "final_loss"
         case divergedAtStep = "diverged_at_step", nonFinite = "non_finite"
     }
@@ -210,18 +224,36 @@ public struct EvaluationRow: Sendable, Equatable {
     /// Steps done when it was measured.
     public var step: Int
     public var testAccuracy: Double
+    /// On the split `data.validation` held out, when there is one.
+    public var validationLoss: Double?
+    public var validationAccuracy: Double?
 
-    public init(step: Int, testAccuracy: Double) {
+    public init(step: Int, testAccuracy: Double, validationLoss: Double? = nil, validationAccuracy: Double? = nil) {
         self.step = step
         self.testAccuracy = testAccuracy
+        self.validationLoss = validationLoss
+        self.validationAccuracy = validationAccuracy
     }
 
     public static let header = "step,test_accuracy"
-    public var csvLine: String { "\(step),\(testAccuracy)" }
+    /// The header of trials with a validation split.
+    public static let validationHeader = "step,test_accuracy,validation_loss,validation_accuracy"
+    public var csvLine: String {
+        guard let validationLoss, let validationAccuracy else { return "\(step),\(testAccuracy)" }
+        return "\(step),\(testAccuracy),\(validationLoss),\(validationAccuracy)"
+    }
 
-    /// Reads an evaluations file; throws naming the file and line on malformed rows.
+    /// Reads an evaluations file (either header); throws naming the file and line on malformed rows.
     public static func read(_ url: URL) throws -> [EvaluationRow] {
-        try readCSV(url, header: header) { fields in
+        let first = (try? String(contentsOf: url, encoding: .utf8))?.split(separator: "\n").first.map(String.init)
+        if first == validationHeader {
+            return try readCSV(url, header: validationHeader) { fields in
+                guard fields.count == 4, let step = Int(fields[0]), let accuracy = Double(fields[1]), let loss = Double(fields[2]),
+                      let validation = Double(fields[3]) else { return nil }
+                return EvaluationRow(step: step, testAccuracy: accuracy, validationLoss: loss, validationAccuracy: validation)
+            }
+        }
+        return try readCSV(url, header: header) { fields in
             guard fields.count == 2, let step = Int(fields[0]), let accuracy = Double(fields[1]) else { return nil }
             return EvaluationRow(step: step, testAccuracy: accuracy)
         }

@@ -23,6 +23,7 @@ final class Trainer {
     let context: TrainerContext
     let config: TrialConfig
     let test: Dataset
+    let validation: Dataset?
     let sinks: [any MetricSink]
     let hooks: [any TrainerHook]
     let stopRequest: StopRequest?
@@ -32,11 +33,12 @@ final class Trainer {
     private var sessionStart: ContinuousClock.Instant
     private let secondsBefore: Double
 
-    init(context: TrainerContext, config: TrialConfig, test: Dataset, history: TrialHistory, sinks: [any MetricSink],
-         hooks: [any TrainerHook], stopRequest: StopRequest? = nil) {
+    init(context: TrainerContext, config: TrialConfig, test: Dataset, validation: Dataset? = nil, history: TrialHistory,
+         sinks: [any MetricSink], hooks: [any TrainerHook], stopRequest: StopRequest? = nil) {
         self.context = context
         self.config = config
         self.test = test
+        self.validation = validation
         self.sinks = sinks
         self.hooks = hooks
         self.stopRequest = stopRequest
@@ -77,9 +79,20 @@ final class Trainer {
             for hook in hooks { try hook.afterStep(context) }
             let done = state.step, last = done == train.steps
             if train.evalEvery > 0 && done % train.evalEvery == 0 && !last {
-                let evaluation = EvaluationRow(step: done, testAccuracy: try Evaluation.evaluate(state.model, on: test, classes: test.classCount).accuracy)
+                var evaluation = EvaluationRow(step: done, testAccuracy: try Evaluation.evaluate(state.model, on: test, classes: test.classCount).accuracy)
+                var stopEarly = false
+                if let validation {
+                    let measured = try EvaluationReport(state.model, on: validation)
+                    (evaluation.validationLoss, evaluation.validationAccuracy) = (measured.loss, measured.accuracy)
+                    stopEarly = watch(measured, at: done)
+                }
                 for sink in sinks { sink.trialEvaluated(trial, evaluation) }
                 for hook in hooks { try hook.afterEvaluation(context, evaluation) }
+                if stopEarly {
+                    state.validation.stoppedEarly = true
+                    state.seconds = seconds
+                    return .completed
+                }
             }
             let interrupted = !last && stopRequest?.isRequested == true
             if (train.checkpointEvery > 0 && done % train.checkpointEvery == 0 && !last) || interrupted {
@@ -91,6 +104,22 @@ final class Trainer {
         }
         state.seconds = seconds
         return .completed
+    }
+
+    /// Early stopping and `keep_best` on a validation evaluation: keeps the weights of a new
+    /// best, and says whether patience has run out.
+    private func watch(_ measured: EvaluationReport, at step: Int) -> Bool {
+        let train = config.train, state = context.state
+        guard train.earlyStopping != nil || train.keepBest else { return false }
+        let lower = train.watchedMetric == .validationLoss
+        let improved = state.validation.record(lower ? measured.loss : measured.accuracy, lowerIsBetter: lower,
+                                               minimumDelta: train.earlyStopping?.minimumDelta ?? 0, at: step)
+        if improved && train.keepBest {
+            // Tensors are copy-on-write: the next update copies, these stay as measured.
+            state.validation.bestWeights = Dictionary(uniqueKeysWithValues: state.model.parameters.map { ($0.name, $0.parameter.value) })
+        }
+        guard let patience = train.earlyStopping?.patience else { return false }
+        return state.validation.sinceBest >= patience
     }
 }
 

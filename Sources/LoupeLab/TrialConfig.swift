@@ -14,7 +14,7 @@ public struct TrialConfig: Sendable {
     /// What to draw of the trained network's inside (`inspect:`), when the file asks for it.
     public var inspect: InspectConfig?
 
-    static let topLevelKeys = ["name", "data", "model", "models", "train", "optimizer", "probes", "tensorboard", "inspect", "sweep"]
+    static let topLevelKeys = ["name", "data", "model", "models", "train", "optimizer", "probes", "tensorboard", "inspect", "sweep", "reference"]
 
     public init(_ tree: ConfigNode) throws {
         let top = try ConfigReader(tree, path: "", allowed: Self.topLevelKeys)
@@ -26,6 +26,10 @@ public struct TrialConfig: Sendable {
         guard let optimizer = try top.reader("optimizer", allowed: OptimizerConfig.keys) else { throw top.fail("optimizer", "is missing: give optimizer.name and optimizer.lr") }
         self.optimizer = try OptimizerConfig(optimizer)
         self.probes = try ProbeConfig(try top.reader("probes", allowed: ProbeConfig.keys) ?? ConfigReader(.mapping([], tree.source), path: "probes", allowed: []))
+        if (self.train.earlyStopping != nil || self.train.keepBest) && self.data.validation == nil {
+            throw LoupeError.config(key: self.train.earlyStopping != nil ? "train.early_stopping" : "train.keep_best",
+                                    message: "watches validation evaluations: set data.validation (e.g. 0.1) too")
+        }
         self.tensorboard = try TensorBoardConfig(try top.reader("tensorboard", allowed: TensorBoardConfig.keys)
             ?? ConfigReader(.mapping([], tree.source), path: "tensorboard", allowed: []), probes: probes)
         if case .scalar("true", _)? = top.child("inspect") {
@@ -72,7 +76,13 @@ public struct DataConfig: Sendable {
     public var sequence: SequenceMode
     public enum SequenceMode: String, Sendable, CaseIterable { case none, rows }
     public var classes: [String]?
-    static let keys = ["dataset", "path", "format", "channels", "resize", "sequence", "classes"]
+    /// `validation: 0.1`: that share of the training split held out (a seeded draw, the same
+    /// for every trial of the data setting, from `validation_seed`) to measure validation loss
+    /// and accuracy at each evaluation; training never sees it, and tuning need not look at the
+    /// test split.
+    public var validation: Double?
+    public var validationSeed: UInt64
+    static let keys = ["dataset", "path", "format", "channels", "resize", "sequence", "classes", "validation", "validation_seed"]
 
     init(_ r: ConfigReader) throws {
         dataset = try r.string("dataset")
@@ -101,6 +111,12 @@ public struct DataConfig: Sendable {
             }
             classes = names
         }
+        if let share = try r.float("validation", minimum: 0, maximum: 1, exclusiveMinimum: true) {
+            guard share < 1 else { throw r.fail("validation", "must be a share of the training split between 0 and 1 (exclusive), e.g. 0.1") }
+            validation = Double(try r.scalar("validation")!) ?? Double(share)
+        }
+        validationSeed = UInt64(try r.int("validation_seed", default: 0, minimum: 0)!)
+        if r.has("validation_seed") && validation == nil { throw r.fail("validation_seed", "applies only with data.validation") }
     }
 }
 
@@ -227,7 +243,27 @@ public struct TrainConfig: Sendable {
     public var checkpointEvery: Int
     public var seed: UInt64
     public var sampling: SamplingMode
-    static let keys = ["steps", "batch_size", "log_every", "eval_every", "checkpoint_every", "seed", "sampling"]
+    /// `epochs: N`, instead of `steps`: N passes' worth of batches over the training split
+    /// (`steps` = ⌈N · examples / batch_size⌉, fixed when the data is read).
+    public var epochs: Int?
+    /// `early_stopping: {metric: val_loss, patience: 5, min_delta: 0}`: stop when the validation
+    /// metric has not improved by more than `min_delta` for `patience` evaluations in a row.
+    public var earlyStopping: EarlyStopping?
+    /// `keep_best: true`: the weights of the best validation evaluation are the trial's final
+    /// weights (Keras' `restore_best_weights`); the metric is early stopping's, else `val_loss`.
+    public var keepBest: Bool
+    static let keys = ["steps", "batch_size", "log_every", "eval_every", "checkpoint_every", "seed", "sampling", "epochs",
+                       "early_stopping", "keep_best"]
+
+    public struct EarlyStopping: Sendable, Equatable {
+        public enum Metric: String, Sendable, CaseIterable { case validationLoss = "val_loss", validationAccuracy = "val_accuracy" }
+        public var metric: Metric
+        public var patience: Int
+        public var minimumDelta: Double
+    }
+
+    /// The metric `keep_best` and early stopping watch.
+    public var watchedMetric: EarlyStopping.Metric { earlyStopping?.metric ?? .validationLoss }
 
     init(_ r: ConfigReader) throws {
         steps = try r.int("steps", default: 300, minimum: 1)!
@@ -240,6 +276,23 @@ public struct TrainConfig: Sendable {
         case "epochs": sampling = .epochs(dropRemainder: false)
         default: sampling = .withReplacement
         }
+        epochs = try r.int("epochs", minimum: 1)
+        if epochs != nil && r.has("steps") { throw r.fail("epochs", "cannot be given together with train.steps: give one") }
+        if let stopping = try r.reader("early_stopping", allowed: ["metric", "patience", "min_delta"]) {
+            let metric = EarlyStopping.Metric(rawValue: try stopping.string("metric", default: "val_loss", oneOf: EarlyStopping.Metric.allCases.map(\.rawValue))!)!
+            earlyStopping = EarlyStopping(metric: metric, patience: try stopping.int("patience", default: 5, minimum: 1)!,
+                                          minimumDelta: Double(try stopping.float("min_delta", default: 0, minimum: 0)!))
+        }
+        keepBest = try r.bool("keep_best", default: false)
+        if (earlyStopping != nil || keepBest) && evalEvery == 0 {
+            throw r.fail(earlyStopping != nil ? "early_stopping" : "keep_best", "needs train.eval_every, the evaluations it watches")
+        }
+    }
+
+    /// The steps to run for `trainingExamples` examples (`epochs` resolved).
+    public func resolvedSteps(trainingExamples: Int) -> Int {
+        guard let epochs else { return steps }
+        return max(1, (epochs * trainingExamples + batchSize - 1) / batchSize)
     }
 }
 

@@ -7,9 +7,12 @@ import LoupeNN
 public struct TrialData: Sendable {
     public let train: Dataset
     public let test: Dataset
-    public init(train: Dataset, test: Dataset) {
+    /// Held out from the training split by `data.validation` (then not in `train`).
+    public let validation: Dataset?
+    public init(train: Dataset, test: Dataset, validation: Dataset? = nil) {
         self.train = train
         self.test = test
+        self.validation = validation
     }
 
     /// Loads the splits `config` names, a catalog dataset or a path in a format, and checks that
@@ -17,9 +20,26 @@ public struct TrialData: Sendable {
     public static func load(_ config: DataConfig, catalog: DatasetCatalog = DatasetCatalog()) throws -> TrialData {
         let location = config.dataset.map { DatasetSource.Location.catalog($0) } ?? .path(config.path!, format: config.format)
         let source = DatasetSource(location, channels: config.channels, resize: config.resize, classes: config.classes)
-        let (train, test) = try source.loadSplits(catalog: catalog)
-        if config.sequence == .rows { return TrialData(train: train.readingRows(), test: test.readingRows()) }
-        return TrialData(train: train, test: test)
+        var (train, test) = try source.loadSplits(catalog: catalog)
+        if config.sequence == .rows { (train, test) = (train.readingRows(), test.readingRows()) }
+        guard let share = config.validation else { return TrialData(train: train, test: test) }
+        let (kept, heldOut) = try holdOut(share, of: train, seed: config.validationSeed)
+        return TrialData(train: kept, test: test, validation: heldOut)
+    }
+
+    /// Splits `train` into the examples kept for training and ⌈share · count⌉ held out, drawn by
+    /// a Fisher–Yates shuffle on the `validation` stream of `seed` (the same split for every
+    /// trial and run); each part keeps the split's order.
+    static func holdOut(_ share: Double, of train: Dataset, seed: UInt64) throws -> (train: Dataset, validation: Dataset) {
+        let count = train.count, held = Int((share * Double(count)).rounded(.up))
+        guard held >= 1, held < count else {
+            throw LoupeError.config(key: "data.validation", message: "holds out \(held) of \(count) training examples; leave at least one on each side")
+        }
+        var generator = RandomStreams(seed: seed).generator("validation")
+        var order = Array(0..<count)
+        for i in stride(from: count - 1, to: 0, by: -1) { order.swapAt(i, generator.nextInt(below: i + 1)) }
+        let validation = order.prefix(held).sorted(), kept = order.dropFirst(held).sorted()
+        return (train.subset(Array(kept)), train.subset(Array(validation)))
     }
 }
 
@@ -77,7 +97,9 @@ public final class TrialRunner {
     }
 
     private func train(resume: Bool, stoppingAt stop: Int?) throws -> TrialSummary {
-        let fm = FileManager.default, config = trial.config
+        let fm = FileManager.default
+        var config = trial.config
+        config.train.steps = config.train.resolvedSteps(trainingExamples: data.train.count)
         let state = try makeState()
         let probes = try config.probes.activations.map { try state.model.probePoint(named: $0) }
         var history = TrialHistory()
@@ -95,14 +117,16 @@ public final class TrialRunner {
                                    parameters: state.model.parameters.reduce(0) { $0 + $1.parameter.value.count },
                                    settings: trial.settingsDictionary, kernels: kernels.effective, threads: computeThreads)
         summary.index = trial.index
+        summary.classes = data.train.classCount
+        summary.testImages = data.test.count
         try summary.write(to: layout.summary)
         let csv = CSVMetricsSink(layout: layout)
         let sinks: [any MetricSink] = [csv] + self.sinks
         for sink in sinks { sink.trialStarted(trial, at: state.step, history: history) }
 
         let context = TrainerContext(trial: trial, state: state, layout: layout)
-        let trainer = Trainer(context: context, config: config, test: data.test, history: history, sinks: sinks, hooks: hooks,
-                              stopRequest: stopRequest)
+        let trainer = Trainer(context: context, config: config, test: data.test, validation: data.validation, history: history,
+                              sinks: sinks, hooks: hooks, stopRequest: stopRequest)
         let outcome = try trainer.run(stoppingAt: stop)
         let rows = trainer.rows
         try csv.check()
@@ -123,6 +147,16 @@ public final class TrialRunner {
             summary.nonFinite = tensor
             summary.finalLoss = Double(loss)
         case .completed:
+            for sink in sinks { sink.trialEvaluating(trial) }
+            if config.train.keepBest, let best = state.validation.bestWeights {
+                for p in state.model.parameters { p.parameter.value = best[p.name]! }
+            }
+            if let validation = data.validation {
+                let measured = try EvaluationReport(state.model, on: validation)
+                (summary.validationLoss, summary.validationAccuracy) = (measured.loss, measured.accuracy)
+            }
+            summary.bestStep = state.validation.bestStep
+            summary.stoppedEarlyAt = state.validation.stoppedEarly ? state.step : nil
             let (accuracy, activations, confusion) = try Evaluation.evaluate(state.model, on: data.test, classes: data.train.classCount,
                                                                              probePoints: probes, confusion: config.probes.confusion)
             try Checkpoint.saveWeights(of: state.model, to: layout.weights, metadata: ["trial": trial.id, "steps": String(state.step)])

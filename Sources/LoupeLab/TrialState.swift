@@ -29,6 +29,8 @@ public final class TrialState {
     /// The last step's gradients when the trainer was asked to keep them (`TrainerHook.wantsGradients`);
     /// not part of the checkpoint.
     public internal(set) var lastGradients: Gradients?
+    /// What early stopping and `keep_best` have seen of the validation evaluations (checkpointed).
+    public var validation = ValidationProgress()
 
     static let format = "loupe-trial-state/1"
 
@@ -58,6 +60,12 @@ public final class TrialState {
             "batcher.position": String(position.position),
         ]
         for (name, layer) in randomLayers { metadata["rng.\(name)"] = layer.generator.stateText }
+        if let best = validation.best, let bestStep = validation.bestStep {
+            metadata["validation.best"] = "\(best)"
+            metadata["validation.best_step"] = String(bestStep)
+            metadata["validation.since_best"] = String(validation.sinceBest)
+            for (name, tensor) in (validation.bestWeights ?? [:]).sorted(by: { $0.key < $1.key }) { tensors.append(("best/" + name, tensor)) }
+        }
         return try Safetensors.encode(tensors, metadata: metadata)
     }
 
@@ -87,17 +95,30 @@ public final class TrialState {
             guard let text = metadata[key] else { throw fail("metadata \(key) is missing") }
             do { return try RandomGenerator(stateText: text) } catch { throw fail("metadata \(key) is not a generator state") }
         }
-        var weights: [String: Tensor] = [:], slots: [String: Tensor] = [:]
+        var weights: [String: Tensor] = [:], slots: [String: Tensor] = [:], best: [String: Tensor] = [:]
         for (name, tensor) in tensors {
             if name.hasPrefix("model/") {
                 weights[String(name.dropFirst(6))] = tensor
             } else if name.hasPrefix("optimizer/") {
                 slots[String(name.dropFirst(10))] = tensor
+            } else if name.hasPrefix("best/") {
+                best[String(name.dropFirst(5))] = tensor
             } else {
-                throw fail("tensor \(name) is neither model/… nor optimizer/…")
+                throw fail("tensor \(name) is neither model/…, optimizer/… nor best/…")
             }
         }
         try Checkpoint.validate(weights, against: model.parameters, path: path)
+        var progress = ValidationProgress()
+        if let text = metadata["validation.best"] {
+            guard let value = Double(text) else { throw fail("metadata validation.best is not a number") }
+            progress.best = value
+            progress.bestStep = try count("validation.best_step")
+            progress.sinceBest = try count("validation.since_best")
+            if !best.isEmpty {
+                try Checkpoint.validate(best, against: model.parameters, path: path)
+                progress.bestWeights = best
+            }
+        }
         guard metadata["optimizer"] == optimizer.name else {
             throw fail("holds \(metadata["optimizer"] ?? "no") optimizer state, not \(optimizer.name)")
         }
@@ -122,6 +143,33 @@ public final class TrialState {
         self.batcher = batcher
         self.step = step
         self.seconds = seconds
+        self.validation = progress
+    }
+}
+
+/// The best validation evaluation so far, how many evaluations since, and (for `keep_best`)
+/// the weights it was measured on.
+public struct ValidationProgress: Sendable {
+    public var best: Double?
+    public var bestStep: Int?
+    public var sinceBest = 0
+    public var bestWeights: [String: Tensor]?
+    /// Set when early stopping ended the trial (not checkpointed: the trial then ends).
+    public var stoppedEarly = false
+    public init() {}
+
+    /// Records an evaluation of `value` (lower is better when `lowerIsBetter`) at `step`;
+    /// returns whether it is the best so far by more than `minimumDelta`.
+    public mutating func record(_ value: Double, lowerIsBetter: Bool, minimumDelta: Double, at step: Int) -> Bool {
+        let improved = best.map { lowerIsBetter ? value < $0 - minimumDelta : value > $0 + minimumDelta } ?? true
+        if improved {
+            best = value
+            bestStep = step
+            sinceBest = 0
+        } else {
+            sinceBest += 1
+        }
+        return improved
     }
 }
 

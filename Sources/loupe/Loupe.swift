@@ -11,14 +11,25 @@ struct Loupe: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "loupe",
         abstract: "Train small neural networks, compare how they train, and see what they learn.",
+        version: LoupeVersion.current,
         subcommands: [Run.self, Trials.self, Report.self, Inspect.self, Runs.self, Eval.self, Merge.self, SweepCommand.self, DataCommand.self]
     )
 
-    /// Usage errors exit 2 (ArgumentParser's own code is 64), which schedulers and scripts read
-    /// as "do not retry"; see `RunExitCode`.
+    /// Unknown commands get a suggestion; usage errors exit 2 (ArgumentParser's own code is 64),
+    /// which schedulers and scripts read as "do not retry"; see `RunExitCode`.
     static func main() async {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        let commands = configuration.subcommands.map { $0._commandName } + ["help"]
+        let inner = Dictionary(uniqueKeysWithValues: configuration.subcommands.compactMap { command -> (String, [String])? in
+            let names = command.configuration.subcommands.map { $0._commandName }
+            return names.isEmpty ? nil : (command._commandName, names + ["help"])
+        })
+        if let message = unknownCommandMessage(arguments, commands: commands, subcommands: inner) {
+            FileHandle.standardError.write(Data("loupe: \(message)\n".utf8))
+            Foundation.exit(RunExitCode.usage)
+        }
         do {
-            var command = try await asyncParseAsRoot(Run.rewritingTrialFromEnv(Array(CommandLine.arguments.dropFirst())))
+            var command = try await asyncParseAsRoot(Run.rewritingTrialFromEnv(arguments))
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
@@ -40,7 +51,7 @@ func say(_ line: String) {
 /// Prints a user error as `loupe: <message>` and exits 1, or `exitCode` (no stack trace for
 /// things a user caused).
 func fail(_ error: Error, exitCode: Int32 = 1) -> Never {
-    FileHandle.standardError.write(Data("loupe: \(error)\n".utf8))
+    FileHandle.standardError.write(Data("loupe: \(userMessage(error))\n".utf8))
     Foundation.exit(exitCode)
 }
 
@@ -92,7 +103,7 @@ struct Run: ParsableCommand {
 
     @Argument(help: "The experiment file (YAML).") var file: String
     @Option(help: "Results folder (default: runs/<experiment name>).") var out: String?
-    @Option(help: "Trials to run side by side (results are identical whatever this is).") var jobs: Int = 1
+    @Option(parsing: .unconditional, help: "Trials to run side by side, at least 1 (results are identical whatever this is).") var jobs: String = "1"
     @Flag(help: "Continue an interrupted run: skip finished trials, continue the others from their last checkpoint.") var resume = false
     @Option(name: .customLong("set"), help: "Override a setting, e.g. --set train.steps=100 (repeatable).") var overrides: [String] = []
     @Flag(help: "Only the results table and trial lines, no per-step lines.") var quiet = false
@@ -135,25 +146,31 @@ struct Run: ParsableCommand {
 
     func run() throws {
         do {
+            guard let jobs = Int(self.jobs), jobs >= 1 else {
+                throw LoupeError.invalidArgument(name: "--jobs", message: "must be a whole number of trials at least 1, got \(self.jobs)")
+            }
             if let threads { try setThreads(threads) }
             let selection = try selection()
             let experiment = try Experiment.load(path: file, overrides: overrides)
             let output = URL(fileURLWithPath: out ?? "runs/\(experiment.name)")
-            let cores = computeThreads
-            if jobs > cores { say("note: --jobs \(jobs) is more than the \(cores) cores here; trials will share them") }
             let stopRequest = StopRequest()
-            let handlers = stopOnSignals(stopRequest)
             let runner = try ExperimentRunner(experiment: experiment, output: output, jobs: jobs, resume: resume,
                                               console: Console(quiet: quiet), stopRequest: stopRequest, selection: selection,
                                               inspectionHooks: { trial, data in
                                                   trial.config.inspect.map { [InspectionHook(config: $0, data: data)] } ?? []
                                               })
+            // Data, models and probes are checked before the header, so a mistake prints only its error.
+            try runner.preflight()
+            let cores = computeThreads
+            if jobs > cores { say("note: --jobs \(jobs) is more than the \(cores) cores here; trials will share them") }
+            for note in experiment.notes { say("note: \(note)") }
             let count = experiment.trials.count
             if runner.isSelection {
                 say("\(experiment.name): trial\(runner.indices.count == 1 ? "" : "s") \(TrialSelection.arrayList(runner.indices)) of \(count) → \(output.path)")
             } else {
                 say("\(experiment.name): \(count) trial\(count == 1 ? "" : "s") → \(output.path)")
             }
+            let handlers = stopOnSignals(stopRequest)
             let outcomes = try runner.runTrials()
             withExtendedLifetime(handlers) {}
             if let signal = stopRequest.signal {
@@ -165,7 +182,9 @@ struct Run: ParsableCommand {
                 case .shard: command += ["--shard", shard!]
                 }
                 let quoted = command.map { $0.allSatisfy { $0.isLetter || $0.isNumber || "-_./=+,".contains($0) } ? $0 : "'\($0)'" }
-                say("\nStopped: each running trial wrote a checkpoint. Continue with:\n  \(quoted.joined(separator: " "))")
+                let stopped = outcomes.map(\.summary).filter { $0.status == .interrupted }.map { "  \($0.id) at step \($0.steps)" }
+                say("\nStopped: each running trial wrote a checkpoint" + (stopped.isEmpty ? "." : ":\n" + stopped.joined(separator: "\n"))
+                    + "\nContinue with:\n  \(quoted.joined(separator: " "))")
                 Foundation.exit(RunExitCode.stopped(signal: signal))
             }
             say("\nResults in \(output.path); make a report with: loupe report \(output.path)")
@@ -178,83 +197,16 @@ struct Run: ParsableCommand {
 struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Write report.html and report.md for a results folder.")
     @Argument(help: "A results folder written by loupe run.") var directory: String
+    @Option(help: "Where the page goes: a file ending in .html (its Markdown twin and images beside it), or a folder (default: the results folder).")
+    var out: String?
 
     func run() throws {
         do {
             let folder = URL(fileURLWithPath: directory)
-            let (html, markdown) = try LoupeInsight.Report.write(experiment: folder)
+            let (html, markdown) = try LoupeInsight.Report.write(experiment: folder, to: out.map { URL(fileURLWithPath: $0) })
             // The report read the trial folders; the index is rebuilt from them too.
             try RunStore.rebuild(ExperimentLayout(root: folder))
             print("Wrote \(html.path) and \(markdown.path)")
-        } catch { fail(error) }
-    }
-}
-
-struct Runs: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List, filter and compare the trials of results folders.")
-    @Argument(help: "Results folders (default: every folder under runs/).") var directories: [String] = []
-    @Option(name: .customLong("where"), help: "Keep trials whose setting or status matches, e.g. --where optimizer.name=adam (repeatable).") var filters: [String] = []
-
-    func run() throws {
-        do {
-            var folders = directories
-            if folders.isEmpty {
-                let root = "runs"
-                folders = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).sorted().map { "\(root)/\($0)" }
-            }
-            var filter: [String: String] = [:]
-            for f in filters {
-                let parts = f.split(separator: "=", maxSplits: 1).map(String.init)
-                guard parts.count == 2 else { throw LoupeError.invalidArgument(name: "--where \(f)", message: "must be KEY=VALUE") }
-                filter[parts[0]] = parts[1]
-            }
-            var summaries: [TrialSummary] = []
-            for folder in folders {
-                let layout = ExperimentLayout(root: URL(fileURLWithPath: folder))
-                guard FileManager.default.fileExists(atPath: layout.trialsFolder.path) else {
-                    if !directories.isEmpty { throw LoupeError.file(path: layout.trialsFolder.path, message: "missing: not a results folder of loupe run") }
-                    continue
-                }
-                // The trial folders are the record: the index is rebuilt from them first, so
-                // trials that array tasks have finished since are listed too.
-                summaries += try RunStore.rebuild(layout).trials(matching: filter).map(\.summary)
-            }
-            guard !summaries.isEmpty else {
-                print("No trials found\(filters.isEmpty ? "" : " matching \(filters.joined(separator: ", "))").")
-                return
-            }
-            let probes = Array(Set(summaries.flatMap { $0.activations.keys })).sorted()
-            print(Console.table(summaries, probes: probes))
-        } catch { fail(error) }
-    }
-}
-
-struct Eval: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Evaluate a trial's saved weights on a dataset's test split.")
-    @Argument(help: "A trial folder (holding config.yaml and weights.safetensors).") var trial: String
-    @Option(help: "A catalog dataset name or a folder of Train/Test class folders (default: the trial's own data).") var data: String?
-    @Option(help: "Worker threads (default: LOUPE_THREADS, else the cores; the result is identical whatever this is).") var threads: Int?
-
-    func run() throws {
-        do {
-            if let threads { try setThreads(threads) }
-            let layout = TrialLayout(root: URL(fileURLWithPath: trial))
-            let text: String
-            do { text = try String(contentsOf: layout.config, encoding: .utf8) } catch {
-                throw LoupeError.file(path: layout.config.path, message: "cannot be read: is \(trial) a trial folder?")
-            }
-            var tree = try ConfigNode.parse(yaml: text, file: layout.config.path)
-            if let data {
-                let isCatalogName = DatasetCatalog().entries.contains { $0.name == data }
-                tree = tree.setting("data", to: .mapping([], ConfigSource(file: "--data", line: nil)))
-                tree = tree.setting(isCatalogName ? "data.dataset" : "data.path", to: .scalar(data, ConfigSource(file: "--data", line: nil)))
-            }
-            let config = try TrialConfig(tree)
-            let datasets = try TrialData.load(config.data)
-            let model = try config.model.make(sampleShape: datasets.train.sampleShape, classes: datasets.train.classCount, streams: RandomStreams(seed: config.train.seed))
-            try Checkpoint.loadWeights(into: model, from: layout.weights)
-            let accuracy = try Evaluation.accuracy(model, on: datasets.test)
-            print(String(format: "test accuracy %.4f over %d images", accuracy, datasets.test.count))
         } catch { fail(error) }
     }
 }
@@ -280,7 +232,7 @@ struct DataCommand: AsyncParsableCommand {
 
     struct Get: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Download a dataset into the data directory (verified by SHA-256).")
-        @Argument var name: String
+        @Argument(help: ArgumentHelp("A catalog name: \(catalogNames).")) var name: String
         func run() async throws {
             do {
                 let folder = try await DatasetCatalog().fetch(name)
@@ -293,7 +245,7 @@ struct DataCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Check a dataset as loupe run reads it: a catalog name (its files' SHA-256 sums first) or a folder.",
             discussion: "Reads both splits exactly as training does, checks that they agree (class folders, image sizes, neither empty) and prints a summary; the first bad file is named with the reason, and the exit code is 1.")
-        @Argument(help: "A catalog name, or a folder: Train/<class>/*.png and Test/<class>/*.png, MNIST's IDX files, or CIFAR-10's binary batches.")
+        @Argument(help: "A catalog name (\(catalogNames)), or a folder: Train/<class>/*.png and Test/<class>/*.png, MNIST's IDX files, or CIFAR-10's binary batches.")
         var dataset: String
         @Option(help: "How the folder stores the dataset: folder, idx or cifar10 (default: told by the files it holds).")
         var format: DatasetFormat?

@@ -52,3 +52,42 @@ import Testing
         #expect(flags["dead"]?.first?.text == "did not learn: predicts class 2 of 3 for every test image")
     }
 }
+
+/// Collapse is flagged from what every trial records, without the confusion probe.
+@Suite struct CollapseFlagsTests {
+    func trial(_ id: String, test: Double = 0.6, losses: [Double] = [2.3, 1.2, 0.9], activations: [String: ActivationStatistics] = [:],
+               classes: Int? = 10, images: Int? = 1000) -> TrialResult {
+        var summary = TrialSummary(id: id, status: .completed, steps: 30, seconds: 1, testAccuracy: test, trainAccuracy: test,
+                                   finalLoss: losses.last, activations: activations, parameters: 10, settings: [:])
+        summary.classes = classes
+        summary.testImages = images
+        let metrics = losses.enumerated().map { MetricRow(step: ($0.offset + 1) * 10, loss: $0.element, accuracy: 0.5, learningRate: 0.1, seconds: 0) }
+        return TrialResult(id: id, summary: summary, metrics: metrics, firstLayer: nil)
+    }
+
+    @Test func aLayerDeadOnEveryTestImageIsNamed() {
+        let dead = trial("dead", activations: ["conv1": .init(mean: 0.2, variance: 0.1), "conv2": .init(mean: 0, variance: 0)])
+        let quiet = trial("quiet", activations: ["conv2": .init(mean: 1e-9, variance: 1e-12)])
+        let flags = Flags.flags(for: [dead, quiet], overfittingGap: 0.25)
+        #expect(flags["dead"] == [.deadLayer("conv2")])
+        #expect(flags["dead"]?.first?.text.contains("conv2 is dead") == true)
+        #expect(flags["quiet"] == nil)
+    }
+
+    @Test func aLossFarAboveItsStartIsCollapse() {
+        let exploded = trial("exploded", losses: [2.3, 40, 900, 20_000])
+        let noisy = trial("noisy", losses: [2.3, 1.0, 3.0, 4.5])
+        let flags = Flags.flags(for: [exploded, noisy], overfittingGap: 0.25)
+        #expect(flags["exploded"] == [.lossRose(start: 2.3, end: 20_000)])
+        #expect(flags["noisy"] == nil, "\(String(describing: flags["noisy"]))")
+    }
+
+    @Test func accuracyAtChanceIsFlagged() {
+        // 10 classes, 1000 images: chance 0.1, three binomial sd 3·√(0.09/1000) ≈ 0.0285.
+        let flags = Flags.flags(for: [trial("guess", test: 0.125), trial("learned", test: 0.135), trial("unknown", test: 0.1, classes: nil)],
+                                overfittingGap: 0.25)
+        #expect(flags["guess"] == [.atChance(accuracy: 0.125, classes: 10)])
+        #expect(flags["guess"]?.first?.text == "at chance: test accuracy 0.125 with 10 classes (guessing gives 0.100)")
+        #expect(flags["learned"] == nil && flags["unknown"] == nil)
+    }
+}

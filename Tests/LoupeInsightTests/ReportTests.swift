@@ -51,8 +51,11 @@ private func resultsRow(_ markdown: String, _ trialID: String) -> [String: Strin
             let bytes = try #require(Data(base64Encoded: String(source.dropFirst("data:image/png;base64,".count))))
             #expect(try PNG.decode([UInt8](bytes)).width == 258)
         }
-        #expect(!page.contains("<link") && !page.contains("<script") && !page.contains("report/"))
-        #expect(page.components(separatedBy: "<svg ").count == 3, "two inline charts")
+        // Inline JavaScript sorts the tables; nothing is fetched.
+        #expect(!page.contains("<link") && !page.contains("<script src") && !page.contains("report/"))
+        #expect(page.contains("<script>") && page.contains(#"<table class="sortable">"#))
+        let axes = try ReportContent(ExperimentResults.read(experiment.root), options: ReportOptions()).axisCharts.count
+        #expect(page.components(separatedBy: "<svg ").count == 1 + 4 + axes, "four inline curve charts and one per numeric swept setting")
     }
 
     @Test func markdownImagesExistAndFilterGridsDecode() throws {
@@ -60,7 +63,8 @@ private func resultsRow(_ markdown: String, _ trialID: String) -> [String: Strin
         defer { experiment.remove() }
         let text = try String(contentsOf: Report.write(experiment: experiment.root).markdown, encoding: .utf8)
         let links = text.components(separatedBy: "](").dropFirst().map { String($0.prefix(while: { $0 != ")" })) }
-        #expect(links.count == 2 + SyntheticExperiment.allIDs.count - 1, "loss, accuracy and a filter grid per trial with weights")
+        let axes = try ReportContent(ExperimentResults.read(experiment.root), options: ReportOptions()).axisCharts.count
+        #expect(links.count == 4 + axes + SyntheticExperiment.allIDs.count - 1, "four curve charts, one per numeric axis and a filter grid per trial with weights")
         for link in links {
             #expect(link.hasPrefix("report/"), "\(link) is not in report/")
             let file = experiment.root.appendingPathComponent(link.removingPercentEncoding ?? link)
