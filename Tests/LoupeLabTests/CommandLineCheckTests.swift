@@ -29,7 +29,7 @@ import Testing
         ]
         for (arguments, expected) in cases {
             let (status, output) = try runLoupe(executable, ["run", file.path, "--out", out.path] + arguments, data: root)
-            #expect(status == 1, "\(arguments): \(output)")
+            #expect(status == 2, "\(arguments): \(output)")
             for text in expected { #expect(output.contains(text), "\(arguments): '\(text)' not in \(output)") }
             #expect(!output.contains("trials →"), "\(arguments): the header was printed before the error: \(output)")
             #expect(!FileManager.default.fileExists(atPath: out.path), "\(arguments) wrote \(out.path)")
@@ -39,16 +39,16 @@ import Testing
         let existing = folder.appendingPathComponent("notes.txt")
         try Data("mine".utf8).write(to: existing)
         let (status, output) = try runLoupe(executable, ["run", file.path, "--out", existing.path], data: root)
-        #expect(status == 1 && output.contains("--out") && output.contains("is a file"), "\(output)")
+        #expect(status == 2 && output.contains("--out") && output.contains("is a file"), "\(output)")
         #expect(try String(contentsOf: existing, encoding: .utf8) == "mine")
         expectPlainMessage(output)
         // A missing experiment file, and a dataset that is not installed.
         let (missingStatus, missing) = try runLoupe(executable, ["run", folder.appendingPathComponent("nope.yaml").path], data: root)
-        #expect(missingStatus == 1 && missing.contains("nope.yaml: does not exist"), "\(missing)")
+        #expect(missingStatus == 2 && missing.contains("nope.yaml: does not exist"), "\(missing)")
         expectPlainMessage(missing)
         let (absentStatus, absent) = try runLoupe(executable, ["run", file.path, "--out", out.path, "--set", "data.dataset=mnist"],
                                                   data: folder.path)
-        #expect(absentStatus == 1 && absent.contains("loupe data get mnist"), "\(absent)")
+        #expect(absentStatus == 2 && absent.contains("loupe data get mnist"), "\(absent)")
         expectPlainMessage(absent)
     }
 
@@ -57,9 +57,9 @@ import Testing
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let (status, output) = try runLoupe(executable, ["rnu", "x.yaml"], data: folder.path)
-        #expect(status == 1 && output.contains("did you mean 'loupe run'?"), "\(output)")
+        #expect(status == 2 && output.contains("did you mean 'loupe run'?"), "\(output)")
         let (dataStatus, data) = try runLoupe(executable, ["data", "gte", "mnist"], data: folder.path)
-        #expect(dataStatus == 1 && data.contains("did you mean 'loupe data get'?"), "\(data)")
+        #expect(dataStatus == 2 && data.contains("did you mean 'loupe data get'?"), "\(data)")
         let (versionStatus, version) = try runLoupe(executable, ["--version"], data: folder.path)
         #expect(versionStatus == 0 && version.trimmingCharacters(in: .whitespacesAndNewlines) == LoupeVersion.current, "\(version)")
         for command in ["get", "verify"] {
@@ -88,7 +88,7 @@ import Testing
         #expect(try ExperimentLayout(root: out).trialIDs().count == 1)
 
         let (resumeStatus, resume) = try runLoupe(executable, ["run", file.path, "--out", out.path, "--resume", "--set", "train.steps=20"], data: root)
-        #expect(resumeStatus == 1, "\(resume)")
+        #expect(resumeStatus == 2, "\(resume)")
         #expect(resume.contains("train.steps: 10 in the folder, 20 now") && resume.contains("optimizer.name"), "\(resume)")
         #expect(try ExperimentLayout(root: out).trialIDs().count == 1, "the refused resume added a trial")
 

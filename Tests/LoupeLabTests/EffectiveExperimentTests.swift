@@ -16,7 +16,8 @@ import Testing
         #expect(fixed.notes == ["--set optimizer.name=sgd replaces the sweep's axis optimizer.name ([adam, rmsprop]): every trial has optimizer.name=sgd"])
 
         let listed = try Experiment.parse(text: seeded, path: "small.yaml", overrides: ["optimizer.name=[sgd, momentum]"])
-        #expect(listed.trials.map { $0.config.optimizer.name } == ["sgd", "sgd", "momentum", "momentum"])
+        // Seed by seed (so added seeds append): each seed's trials in axis order.
+        #expect(listed.trials.map { $0.config.optimizer.name } == ["sgd", "momentum", "sgd", "momentum"])
         #expect(listed.notes.first?.contains("replaces the values of the sweep's axis optimizer.name") == true)
 
         let seed = try Experiment.parse(text: seeded, path: "small.yaml", overrides: ["train.seed=7"])
