@@ -69,6 +69,17 @@ extension ExperimentRunner {
         }
     }
 
+    /// `inspect.layers` must name conv or pool layers of the model (checked here so that a typo is
+    /// an error before training, not when the trial ends).
+    static func checkInspectedLayers(_ names: [String], in model: Sequential) throws {
+        let featureLayers = model.layers.filter { $0.layer is Conv2D || $0.layer is MaxPool2D }.map(\.name)
+        for name in names where !featureLayers.contains(name) {
+            var message = "'\(name)' is not a conv or pool layer of the model; its conv and pool layers are \(featureLayers.joined(separator: ", "))"
+            if let suggestion = closestName(name, among: featureLayers) { message += "; did you mean '\(suggestion)'?" }
+            throw LoupeError.config(key: "inspect.layers", message: message)
+        }
+    }
+
     /// Builds each distinct model once for its data's shape and finds its probed layers.
     private func checkModels(_ loaded: [String: TrialData]) throws {
         var checked = Set<String>()
@@ -79,6 +90,7 @@ extension ExperimentRunner {
                 let model = try config.model.make(sampleShape: data.train.sampleShape, classes: data.train.classCount,
                                                   streams: RandomStreams(seed: config.train.seed))
                 for layer in config.probes.activations { _ = try model.probePoint(named: layer) }
+                if let inspect = config.inspect { try Self.checkInspectedLayers(inspect.layers, in: model) }
             } catch let error as LoupeError where experiment.trials.count > 1 {
                 let settings = trial.settings.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
                 throw LoupeError.config(key: "trial \(trial.id)\(settings.isEmpty ? "" : " (\(settings))")", message: "\(error)")

@@ -10,9 +10,11 @@ private struct CrashRun {
     var checkpointEvery: Int
     /// The steps of `evaluations.csv` (the final evaluation is the summary's, not a row).
     var evaluations: [Int]
-    /// The longest delay, in ms, of a random kill after its step's row and of a kill in the
-    /// final evaluation: shorter than what is left of a session, so the kill comes before its end.
-    var delays: (step: Int, finalEvaluation: Int)
+    /// The longest delay, in ms, of a random kill after its step's row, of a kill in the final
+    /// evaluation, and of a kill during start-up (a session launched past its step): shorter than
+    /// what is left of a session, so the kill comes before its end (a resumed LSTM session can
+    /// finish its last 25 steps and its evaluation in well under a second).
+    var delays: (step: Int, finalEvaluation: Int, startup: Int)
     /// The last checkpoint before the end: a checkpoint kill must come before it.
     var lastCheckpoint: Int { (steps - 1) / checkpointEvery * checkpointEvery }
 
@@ -26,7 +28,7 @@ private struct CrashRun {
         train: {steps: 300, batch_size: 50, log_every: 5, eval_every: 75, checkpoint_every: 50, seed: 11}
         optimizer: {name: adam, lr: 1.0e-3}
         probes: {activations: [conv1, conv2], confusion: true}
-        """, steps: 300, checkpointEvery: 50, evaluations: [75, 150, 225], delays: (60, 50))
+        """, steps: 300, checkpointEvery: 50, evaluations: [75, 150, 225], delays: (60, 50, 1500))
 
     /// LSTM-128 and a dense layer to the 10 digits on mnist-png28 read as rows: 200 steps, a
     /// checkpoint every 25, evaluations every 30 (one on the checkpoint of step 150, the rest
@@ -44,7 +46,7 @@ private struct CrashRun {
         optimizer: {name: adam, lr: 1.0e-3}
         tensorboard: {histogram_every: 10, activations: [lstm1]}
         probes: {activations: [lstm1], confusion: true}
-        """, steps: 200, checkpointEvery: 25, evaluations: [30, 60, 90, 120, 150, 180], delays: (5, 3))
+        """, steps: 200, checkpointEvery: 25, evaluations: [30, 60, 90, 120, 150, 180], delays: (5, 3, 200))
 }
 
 /// Where a kill is aimed.
@@ -79,7 +81,7 @@ private func killPlan(seed: UInt64, _ run: CrashRun) -> [KillPoint] {
     var generator = RandomGenerator(seed: seed, stream: 3)
     let steps = (0..<12).map { _ in generator.nextInt(below: run.steps - 5) }.sorted()
     var early: [KillPoint] = steps.map {
-        .afterStep($0, delay: Double(generator.nextInt(below: run.delays.step)) / 1000, startup: Double(generator.nextInt(below: 1500)) / 1000)
+        .afterStep($0, delay: Double(generator.nextInt(below: run.delays.step)) / 1000, startup: Double(generator.nextInt(below: run.delays.startup)) / 1000)
     }
     var beforeLastCheckpoint = steps.filter { $0 < run.lastCheckpoint }.count
     for _ in 0..<5 {

@@ -53,5 +53,13 @@ private let inspected = smallExperiment
         let (folderStatus, folderOutput) = try runLoupe(executable, ["inspect", folder.path], data: root)
         #expect(folderStatus == 1 && folderOutput.contains("config.yaml") && folderOutput.contains("trial folder"), "\(folderOutput)")
         #expect(!FileManager.default.fileExists(atPath: wrong.path))
+
+        // In the experiment file, a wrong layer is an error before anything is written.
+        let typo = folder.appendingPathComponent("typo.yaml")
+        try inspected.replacingOccurrences(of: "inspect: {", with: "inspect: {layers: [conv3], ").write(to: typo, atomically: true, encoding: .utf8)
+        let typoOut = folder.appendingPathComponent("typo")
+        let (typoStatus, typoOutput) = try runLoupe(executable, ["run", typo.path, "--out", typoOut.path], data: root)
+        #expect(typoStatus == 2 && typoOutput.contains("inspect.layers") && typoOutput.contains("did you mean"), "\(typoOutput)")
+        #expect(!FileManager.default.fileExists(atPath: typoOut.path))
     }
 }
