@@ -12,9 +12,9 @@ import LoupeData
 /// so a requeued task picks up where it stopped. Many such processes may share one results
 /// folder: each trial is written only inside its own folder, under its `TrialLock`; the
 /// folder-level files are the same for every process (`experiment.yaml`, written atomically) or
-/// written once (the HParams experiment); no process writes the run index, which is rebuilt from
-/// the trial folders (`RunStore.rebuild`) by a whole run when it ends, `loupe report`, `loupe
-/// runs` and `loupe merge`.
+/// written once (`experiment.json`, the HParams experiment); no process writes the run index,
+/// which is rebuilt from the trial folders (`RunStore.rebuild`) by a whole run when it ends,
+/// `loupe report`, `loupe merge` and `loupe sweep status`.
 public final class ExperimentRunner: Sendable {
     public let experiment: Experiment
     public let layout: ExperimentLayout
@@ -123,7 +123,7 @@ public final class ExperimentRunner: Sendable {
         console.resultsTable(outcomes.map(\.summary), probes: trials.first?.config.probes.activations ?? [], settingOrder: order)
         // One process ran every trial: it alone writes the index, rebuilt from the trial folders.
         if !isSelection {
-            do { try RunStore.rebuild(layout) } catch { console.say("warning: the run index was not rebuilt: \(error); loupe runs rebuilds it") }
+            do { try RunStore.rebuild(layout) } catch { console.say("warning: the run index was not rebuilt: \(error); loupe report rebuilds it") }
         }
         return outcomes
     }

@@ -20,7 +20,19 @@ import LoupeNN
 public struct InspectConfig: Sendable, Equatable {
     public enum Figure: String, Sendable, CaseIterable {
         case top9, deconv, evolution, invariance, occlusion, maps, saliency, filters, histograms
+
+        /// The figure called `name`, or the message for an unknown one: the figures, and the
+        /// closest name to a typo.
+        public static func named(_ name: String) -> Result<Figure, FigureNameError> {
+            if let figure = Figure(rawValue: name) { return .success(figure) }
+            let names = allCases.map(\.rawValue)
+            var message = "unknown figure '\(name)'; figures: \(names.joined(separator: ", "))"
+            if let suggestion = closestName(name, among: names) { message += "; did you mean '\(suggestion)'?" }
+            return .failure(FigureNameError(message: message))
+        }
     }
+
+    public struct FigureNameError: Error, Sendable { public let message: String }
 
     public var figures: [Figure]
     /// Layer names as the user gave them; empty means every conv layer.
@@ -61,12 +73,10 @@ public struct InspectConfig: Sendable, Equatable {
         self.init(steps: steps)
         if let names = try r.stringList("what") {
             figures = try names.map { name in
-                guard let figure = Figure(rawValue: name) else {
-                    var message = "names an unknown figure '\(name)'; figures: \(Figure.allCases.map(\.rawValue).joined(separator: ", "))"
-                    if let suggestion = closestName(name, among: Figure.allCases.map(\.rawValue)) { message += "; did you mean '\(suggestion)'?" }
-                    throw r.fail("what", message)
+                switch Figure.named(name) {
+                case let .success(figure): return figure
+                case let .failure(error): throw r.fail("what", "names an " + error.message)
                 }
-                return figure
             }
         }
         layers = try r.stringList("layers") ?? []
@@ -125,6 +135,15 @@ public struct InspectConfig: Sendable, Equatable {
 }
 
 extension TrialLayout {
+    /// The trial's resolved settings, `config.yaml`, as a tree (`loupe eval`, `loupe inspect`).
+    public func readConfigTree() throws -> ConfigNode {
+        let text: String
+        do { text = try String(contentsOf: config, encoding: .utf8) } catch {
+            throw LoupeError.file(path: config.path, message: "cannot be read: is \(root.path) a trial folder?")
+        }
+        return try ConfigNode.parse(yaml: text, file: config.path)
+    }
+
     /// The weights kept at the steps `inspect.snapshots` names.
     public var snapshots: URL { root.appendingPathComponent("snapshots") }
     /// What `loupe inspect` (or `inspect:` in the experiment) drew: `index.html`, PNG and SVG files.

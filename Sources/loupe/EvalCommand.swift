@@ -69,11 +69,7 @@ struct Eval: ParsableCommand {
 
     /// The trial's settings, with `--data` in place of its data when given; and the data's name.
     func config(of trial: TrialLayout) throws -> (TrialConfig, String) {
-        let text: String
-        do { text = try String(contentsOf: trial.config, encoding: .utf8) } catch {
-            throw LoupeError.file(path: trial.config.path, message: "cannot be read")
-        }
-        var tree = try ConfigNode.parse(yaml: text, file: trial.config.path)
+        var tree = try trial.readConfigTree()
         if let data {
             let isCatalogName = DatasetCatalog().entries.contains { $0.name == data }
             if !isCatalogName && !FileManager.default.fileExists(atPath: data) {

@@ -31,20 +31,14 @@ struct Inspect: ParsableCommand {
             if let threads { try setThreads(threads) }
             let start = ContinuousClock.now
             let layout = TrialLayout(root: URL(fileURLWithPath: trial))
-            let text: String
-            do { text = try String(contentsOf: layout.config, encoding: .utf8) } catch {
-                throw LoupeError.file(path: layout.config.path, message: "cannot be read: is \(trial) a trial folder?")
-            }
-            let config = try TrialConfig(try ConfigNode.parse(yaml: text, file: layout.config.path))
+            let config = try TrialConfig(try layout.readConfigTree())
             var inspect = config.inspect ?? InspectConfig(steps: config.train.steps)
             if let what {
                 inspect.figures = try list(what, flag: "--what").map { name in
-                    guard let figure = InspectConfig.Figure(rawValue: name) else {
-                        var message = "unknown figure '\(name)'; figures: \(InspectConfig.Figure.allCases.map(\.rawValue).joined(separator: ", "))"
-                        if let suggestion = closestName(name, among: InspectConfig.Figure.allCases.map(\.rawValue)) { message += "; did you mean '\(suggestion)'?" }
-                        throw LoupeError.invalidArgument(name: "--what", message: message)
+                    switch InspectConfig.Figure.named(name) {
+                    case let .success(figure): return figure
+                    case let .failure(error): throw LoupeError.invalidArgument(name: "--what", message: error.message)
                     }
-                    return figure
                 }
             }
             if let layers { inspect.layers = try list(layers, flag: "--layer") }
@@ -82,10 +76,9 @@ struct Inspect: ParsableCommand {
             let folder = out.map { URL(fileURLWithPath: $0) } ?? layout.inspection
             let manifest = try inspector.write(to: folder)
             for note in manifest.notes { say(note) }
-            let elapsed = ContinuousClock.now - start
             let parts = manifest.seconds.sorted { $0.key < $1.key }.map { String(format: "%@ %.2f s", $0.key, $0.value) }
             say(String(format: "%d figures in %.1f s (%@) → %@", manifest.figures.count,
-                       Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18,
+                       (ContinuousClock.now - start).seconds,
                        parts.joined(separator: ", "), folder.appendingPathComponent(InspectionManifest.page).path))
         } catch { fail(error) }
     }

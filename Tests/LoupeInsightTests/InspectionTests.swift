@@ -152,6 +152,10 @@ private func randomDataset(count: Int, size: Int = 6, seed: UInt64) throws -> Da
                 #expect(found.maxima[p][c] == expected[0].value)
             }
         }
+        // Part of a search is what a search for that part finds.
+        let part = try TopActivations.search(network, points: [points[2]], channels: [[2, 0]], count: 2, in: dataset, batchSize: 10)
+        let cut = found.restricted(to: [points[2]], channels: [[2, 0]], count: 2)
+        #expect(cut.top == part.top && cut.maxima == part.maxima && cut.channels == part.channels)
     }
 
     @Test func occludingABlankRegionChangesNothing() throws {

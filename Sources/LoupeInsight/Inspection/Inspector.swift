@@ -114,8 +114,7 @@ public final class Inspector {
         func timed(_ name: String, _ body: () throws -> Void) rethrows {
             let start = clock.now
             try body()
-            let elapsed = clock.now - start
-            seconds[name, default: 0] += Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+            seconds[name, default: 0] += (clock.now - start).seconds
         }
 
         let allConvolutions = network.convolutionPoints
@@ -453,15 +452,17 @@ public final class Inspector {
         var columns: [[[Tile]]] = []   // [snapshot][point][map]
         var steps: [Int] = []
         for (step, url) in snapshots + [(finalStep, nil as URL?)] {
-            let net: InspectableNetwork
+            let net: InspectableNetwork, found: TopActivations
             if let url {
                 let model = try makeModel()
                 try Checkpoint.loadWeights(into: model, from: url)
                 net = try InspectableNetwork(model)
+                found = try TopActivations.search(net, points: points, channels: followed, count: 1, in: dataset, limit: config.limit)
             } else {
+                // The trained network's column: the search already made finds the same.
                 net = network
+                found = search.restricted(to: points, channels: followed, count: 1)
             }
-            let found = try TopActivations.search(net, points: points, channels: followed, count: 1, in: dataset, limit: config.limit)
             var perPoint: [[Tile]] = []
             for (p, point) in points.enumerated() {
                 let hits = found.channels[p].indices.map { (channel: found.channels[p][$0], activation: found.top[p][$0][0]) }

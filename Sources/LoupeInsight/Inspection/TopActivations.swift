@@ -71,6 +71,19 @@ public struct TopActivations: Sendable {
         return TopActivations(points: points, channels: chosen, top: top, maxima: maxima, images: total)
     }
 
+    /// The same search's result for some of its points and channels, each list cut to `count`:
+    /// what a search for just those would find.
+    public func restricted(to points: [FeaturePoint], channels: [[Int]], count: Int) -> TopActivations {
+        var top: [[[Activation]]] = [], maxima: [[Float]] = []
+        for (point, wanted) in zip(points, channels) {
+            let p = self.points.firstIndex(of: point)!
+            let ks = wanted.map { self.channels[p].firstIndex(of: $0)! }
+            top.append(ks.map { Array(self.top[p][$0].prefix(count)) })
+            maxima.append(ks.map { self.maxima[p][$0] })
+        }
+        return TopActivations(points: points, channels: channels, top: top, maxima: maxima, images: images)
+    }
+
     /// Keeps `list` the `count` strongest, strongest first; a later image never displaces an
     /// equal earlier one.
     static func insert(_ hit: Activation, into list: inout [Activation], keeping count: Int) {
