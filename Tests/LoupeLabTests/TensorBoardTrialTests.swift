@@ -91,6 +91,24 @@ private final class DiskReader: TrainerHook {
         #expect(reader.seen == ["test_accuracy@10", "mark@10", "test_accuracy@20", "mark@20"])
     }
 
+    @Test func validationLossAndAccuracyAreScalarsAtEachEvaluation() throws {
+        guard let root = testDataRoot() else { return }
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let text = tensorBoardExperiment.replacingOccurrences(of: "data: {dataset: cifar10-gray28}", with: "data: {dataset: cifar10-gray28, validation: 0.1}")
+        let trial = try TensorBoardTrial(text, folder: folder, root: root)
+        _ = try trial.runner().run(resume: false)
+        let scalars = try trial.events().joined().flatMap { event in event.scalars.map { (event.step, $0.tag, $0.value) } }
+        let evaluations = try EvaluationRow.read(trial.layout.evaluations)
+        #expect(evaluations.map(\.step) == [10, 20])
+        for evaluation in evaluations {
+            let loss = scalars.first { $0.0 == evaluation.step && $0.1 == "validation_loss" }?.2
+            let accuracy = scalars.first { $0.0 == evaluation.step && $0.1 == "validation_accuracy" }?.2
+            #expect(loss == evaluation.validationLoss.map(Float.init), "validation_loss at step \(evaluation.step)")
+            #expect(accuracy == evaluation.validationAccuracy.map(Float.init), "validation_accuracy at step \(evaluation.step)")
+        }
+    }
+
     @Test func badTensorBoardSettingsNameTheirKey() throws {
         func error(_ replacement: String) -> String {
             let text = tensorBoardExperiment.replacingOccurrences(of: "tensorboard: {histogram_every: 10, activations: [conv1]}", with: replacement)

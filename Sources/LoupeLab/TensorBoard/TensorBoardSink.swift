@@ -2,8 +2,8 @@ import Foundation
 import LoupeCore
 
 /// Writes a trial's measurements as TensorBoard scalars, as they happen: `loss`, `accuracy`
-/// (the minibatch's) and `learning_rate` at every logged step, `test_accuracy` at each
-/// evaluation and, for the final weights, at the last step; with the HParams session's start
+/// (the minibatch's) and `learning_rate` at every logged step, `test_accuracy` (and, with a
+/// validation split, `validation_loss` and `validation_accuracy`) at each evaluation and, for the final weights, at the last step; with the HParams session's start
 /// (when the trial starts) and end (its status). Tags are the CSV files' column names. Each
 /// event carries its wall time. `tensorboard --logdir RESULTS_DIR` shows them.
 public final class TensorBoardSink: MetricSink {
@@ -42,7 +42,11 @@ public final class TensorBoardSink: MetricSink {
     }
 
     static func values(of evaluation: EvaluationRow) -> [SummaryValue] {
-        [.scalar(tag: "test_accuracy", value: Float(evaluation.testAccuracy))]
+        var values: [SummaryValue] = [.scalar(tag: "test_accuracy", value: Float(evaluation.testAccuracy))]
+        if let loss = evaluation.validationLoss, let accuracy = evaluation.validationAccuracy {
+            values += [.scalar(tag: "validation_loss", value: Float(loss)), .scalar(tag: "validation_accuracy", value: Float(accuracy))]
+        }
+        return values
     }
 }
 
