@@ -202,20 +202,23 @@ public final class Console: MetricSink, @unchecked Sendable {
         }
     }
 
-    /// The results table, in `TrialSummary.ranked` order (best test accuracy first).
-    public func resultsTable(_ summaries: [TrialSummary], probes: [String], settingOrder: [String] = []) {
-        say("\n" + Self.table(summaries, probes: probes, settingOrder: settingOrder))
+    /// The results table, in `TrialSummary.ranked` order (best test accuracy first), fitted to
+    /// the terminal's width when the output is one.
+    public func resultsTable(_ summaries: [TrialSummary], probes: [String], settingOrder: [String] = [], results: String = "DIR") {
+        let width = interactive ? columns() : nil
+        say("\n" + Self.table(summaries, probes: probes, settingOrder: settingOrder, results: results).render(width: width))
     }
 
-    /// The results table; setting columns in `settingOrder` (the sweep's axes), then any others by name.
-    public static func table(_ summaries: [TrialSummary], probes: [String], settingOrder: [String] = []) -> String {
+    /// The results table; setting columns in `settingOrder` (the sweep's axes), then any others
+    /// by name. `results` is the folder, for the hint that shows left-out columns.
+    public static func table(_ summaries: [TrialSummary], probes: [String], settingOrder: [String] = [], results: String = "DIR") -> TextTable {
         let sorted = summaries.sorted(by: TrialSummary.ranked)
         let present = Set(summaries.flatMap { $0.settings.keys })
         let settingKeys = settingOrder.filter(present.contains) + present.subtracting(settingOrder).sorted()
         var header = ["trial"] + settingKeys + ["status", "steps", "test acc", "train acc"]
         for probe in probes { header += ["\(probe) mean", "\(probe) var"] }
         header.append("seconds")
-        var rows = [header]
+        var rows: [[String]] = []
         for s in sorted {
             var row = [s.id] + settingKeys.map { s.settings[$0] ?? "" }
             row.append(s.status == .diverged ? "diverged@\(s.divergedAtStep ?? s.steps)" : s.status.rawValue)
@@ -228,10 +231,8 @@ public final class Console: MetricSink, @unchecked Sendable {
             row.append(String(format: "%.1f", s.seconds))
             rows.append(row)
         }
-        let widths = header.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
-        return rows.enumerated().map { index, row in
-            let line = row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")
-            return index == 0 ? line + "\n" + widths.map { String(repeating: "─", count: $0) }.joined(separator: "  ") : line
-        }.joined(separator: "\n")
+        let numbers = Set(header.indices.dropFirst(1 + settingKeys.count + 1))
+        return TextTable(header: header, rows: rows, rightAligned: numbers,
+                         hint: "loupe runs \(results) --csv has every column, loupe report \(results) the full page")
     }
 }

@@ -120,7 +120,8 @@ public final class ExperimentRunner: Sendable {
         let outcomes = results.all()
         var order: [String] = []
         for trial in trials { for (key, _) in trial.settings where !order.contains(key) { order.append(key) } }
-        console.resultsTable(outcomes.map(\.summary), probes: trials.first?.config.probes.activations ?? [], settingOrder: order)
+        console.resultsTable(outcomes.map(\.summary), probes: trials.first?.config.probes.activations ?? [], settingOrder: order,
+                             results: layout.root.relativePath)
         // One process ran every trial: it alone writes the index, rebuilt from the trial folders.
         if !isSelection {
             do { try RunStore.rebuild(layout) } catch { console.say("warning: the run index was not rebuilt: \(error); loupe report rebuilds it") }

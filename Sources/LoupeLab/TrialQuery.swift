@@ -34,9 +34,35 @@ public struct ListedTrial: Sendable {
         }
     }
 
-    /// The fields every trial has, beside its settings (dotted keys).
+    /// The fields every trial has, beside its settings (dotted keys) and its probed layers'
+    /// activation statistics (`activationKeys`).
     public static let fields = ["id", "folder", "status", "steps", "test_accuracy", "train_accuracy", "final_loss", "seconds",
-                                "parameters", "flags"]
+                                "ms_per_step", "parameters", "flags"]
+
+    /// `conv1.act_mean` and `conv1.act_var` for each probed layer: the mean and variance of its
+    /// activations over the test split.
+    public var activationKeys: [String] {
+        summary.activations.keys.sorted { $0.compare($1, options: .numeric) == .orderedAscending }
+            .flatMap { ["\($0).act_mean", "\($0).act_var"] }
+    }
+
+    /// The layer and statistic an activation key names.
+    static func activation(_ key: String) -> (layer: String, variance: Bool)? {
+        for (suffix, variance) in [(".act_mean", false), (".act_var", true)] where key.hasSuffix(suffix) {
+            return (String(key.dropLast(suffix.count)), variance)
+        }
+        return nil
+    }
+
+    func activationValue(_ key: String) -> Double? {
+        guard let (layer, variance) = Self.activation(key), let statistics = summary.activations[layer] else { return nil }
+        return variance ? statistics.variance : statistics.mean
+    }
+
+    var millisecondsPerStep: Double? {
+        let steps = summary.status == .running || summary.status == .interrupted ? lastStep : summary.steps
+        return steps > 0 && summary.seconds > 0 ? summary.seconds * 1000 / Double(steps) : nil
+    }
 
     /// The value of a field or a setting as text; nil when the trial has none.
     public func value(_ key: String) -> String? {
@@ -52,7 +78,10 @@ public struct ListedTrial: Sendable {
         case "seconds": return String(format: "%.1f", s.seconds)
         case "parameters": return String(s.parameters)
         case "flags": return flags.joined(separator: "; ")
-        default: return s.settings[key]
+        case "ms_per_step": return millisecondsPerStep.map { String(format: "%.1f", $0) }
+        default:
+            if let setting = s.settings[key] { return setting }
+            return activationValue(key).map { String(format: "%.3g", $0) }
         }
     }
 
@@ -63,7 +92,10 @@ public struct ListedTrial: Sendable {
         case "train_accuracy": return summary.trainAccuracy.map { "\($0)" }
         case "final_loss": return summary.finalLoss.map { "\($0)" }
         case "seconds": return "\(summary.seconds)"
-        default: return value(key)
+        case "ms_per_step": return millisecondsPerStep.map { "\($0)" }
+        default:
+            if summary.settings[key] == nil, let statistic = activationValue(key) { return "\(statistic)" }
+            return value(key)
         }
     }
 }
@@ -139,16 +171,18 @@ extension ListedTrial {
         }
     }
 
-    /// A plain table of `columns`, each as wide as its widest cell.
-    public static func table(_ trials: [ListedTrial], columns: [String]) -> String {
-        var rows = [columns.map { $0 == "id" ? "trial" : $0 }]
-        rows += trials.map { trial in columns.map { trial.value($0) ?? "—" } }
-        let widths = columns.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
-        return rows.enumerated().map { index, row in
-            let line = row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")
-                .replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
-            return index == 0 ? line + "\n" + widths.map { String(repeating: "─", count: $0) }.joined(separator: "  ") : line
-        }.joined(separator: "\n")
+    /// The table of `columns`, fitted to `width` characters (nil: no limit): flags wrap, and
+    /// columns that still do not fit are left out and named.
+    public static func table(_ trials: [ListedTrial], columns: [String], width: Int? = nil) -> String {
+        let text: Set<String> = ["id", "trial", "folder", "status", "flags"]
+        let numbers = Set(columns.indices.filter { column in
+            !text.contains(columns[column]) && trials.allSatisfy { $0.rawValue(columns[column]).map { Double($0) != nil } ?? true }
+        })
+        let table = TextTable(header: columns.map { $0 == "id" ? "trial" : $0 },
+                              rows: trials.map { trial in columns.map { trial.value($0) ?? "—" } },
+                              wrapping: Set(columns.indices.filter { columns[$0] == "flags" }), rightAligned: numbers,
+                              hint: "--columns chooses them, --csv and --json have every one")
+        return table.render(width: width)
     }
 
     /// RFC 4180 CSV of `columns`, with a header row.

@@ -9,7 +9,7 @@ struct Runs: ParsableCommand {
         abstract: "List, filter and compare the trials of results folders.",
         discussion: """
             Trials are read from their folders, so running and interrupted ones appear with the last step they logged.
-            Keys are a trial's settings (optimizer.lr, train.seed, …) and the fields \(ListedTrial.fields.joined(separator: ", ")).
+            Keys are a trial's settings (optimizer.lr, train.seed, …), its probed layers' activation statistics (conv1.act_mean, conv1.act_var, …) and the fields \(ListedTrial.fields.joined(separator: ", ")).
             Examples:
               loupe runs runs/cnn-optimizers --where optimizer.lr=1e-3 --where test_accuracy'>='0.4 --sort test_accuracy:desc
               loupe runs --columns id,optimizer.name,test_accuracy,flags --csv > trials.csv
@@ -18,7 +18,7 @@ struct Runs: ParsableCommand {
     @Option(name: .customLong("where"), help: "Keep trials whose key compares so: KEY=VALUE, KEY!=VALUE, KEY<VALUE, KEY<=VALUE, KEY>VALUE, KEY>=VALUE; numbers compare as numbers (repeatable, all must hold).")
     var filters: [String] = []
     @Option(help: "Order by a key: KEY ascending, KEY:desc descending (default: best test accuracy first).") var sort: String?
-    @Option(help: "The columns to show, comma-separated keys (default: trial, folder when several, the settings that vary, status, steps, accuracies, seconds, flags).")
+    @Option(help: "The columns to show, comma-separated keys (default: trial, folder when several, the settings that vary, status, steps, accuracies, each probed layer's activation mean and variance, seconds, flags; fitted to the terminal's width).")
     var columns: String?
     @Flag(help: "Print JSON: one object per trial with its whole summary, folder, last step and flags.") var json = false
     @Flag(help: "Print CSV of the columns, with a header row.") var csv = false
@@ -41,7 +41,8 @@ struct Runs: ParsableCommand {
                 }
             }
             let settingKeys = Set(trials.flatMap(\.summary.settings.keys)).sorted()
-            let known = ListedTrial.fields + settingKeys
+            let activationKeys = trials.flatMap(\.activationKeys).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+            let known = ListedTrial.fields + settingKeys + activationKeys
             let conditions = try filters.map(TrialCondition.init(parsing:))
             if !trials.isEmpty { for condition in conditions { try TrialCondition.checkKey(condition.key, known: known, flag: "--where") } }
             trials = trials.filter { trial in conditions.allSatisfy { $0.matches(trial) } }
@@ -56,7 +57,7 @@ struct Runs: ParsableCommand {
             }
             let varying = settingKeys.filter { key in Set(trials.map { $0.summary.settings[key] ?? "" }).count > 1 }
             var shown = ["id"] + (folders.count > 1 ? ["folder"] : []) + (varying.isEmpty ? settingKeys : varying)
-            shown += ["status", "steps", "test_accuracy", "train_accuracy", "seconds", "flags"]
+            shown += ["status", "steps", "test_accuracy", "train_accuracy"] + activationKeys + ["seconds", "flags"]
             if let columns {
                 shown = columns.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
                 guard !shown.isEmpty else { throw LoupeError.invalidArgument(name: "--columns", message: "must name at least one key") }
@@ -71,7 +72,7 @@ struct Runs: ParsableCommand {
             } else if trials.isEmpty {
                 print("No trials found\(filters.isEmpty ? "" : " matching \(filters.joined(separator: ", "))").")
             } else {
-                print(ListedTrial.table(trials, columns: shown))
+                print(ListedTrial.table(trials, columns: shown, width: TextTable.outputWidth()))
             }
         } catch { fail(error) }
     }
