@@ -43,6 +43,9 @@ public struct TrialLayout: Sendable {
     public var weights: URL { root.appendingPathComponent("weights.safetensors") }
     public var evaluations: URL { root.appendingPathComponent("evaluations.csv") }
     public var checkpoint: URL { root.appendingPathComponent("checkpoint.safetensors") }
+    /// The convolution filters (every 4-D weight) as initialised, before the first step: what
+    /// the report draws beside the trained filters.
+    public var initialFilters: URL { root.appendingPathComponent("initial-filters.safetensors") }
 }
 
 /// How a trial ended.
@@ -101,6 +104,8 @@ public struct TrialSummary: Codable, Sendable, Equatable {
     /// The data's classes and the test split's images (for the at-chance flag; nil in older summaries).
     public var classes: Int?
     public var testImages: Int?
+    /// The classes' names in label order, for the report's confusion matrices (nil in older summaries).
+    public var classNames: [String]?
     /// On the held-out validation split, with the final weights (the best, with `keep_best`).
     public var validationLoss: Double?
     public var validationAccuracy: Double?
@@ -138,7 +143,7 @@ public struct TrialSummary: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case id, status, steps, seconds, activations, parameters, settings, confusion, error, kernels, threads, index, classes
-        case testImages = "test_images", validationLoss = "validation_loss", validationAccuracy = "validation_accuracy"
+        case testImages = "test_images", classNames = "class_names", validationLoss = "validation_loss", validationAccuracy = "validation_accuracy"
         case bestStep = "best_step", stoppedEarlyAt = "stopped_early_at"
         case testAccuracy = "test_accuracy", trainAccuracy = "train_accuracy", finalLoss = "final_loss"
         case divergedAtStep = "diverged_at_step", nonFinite = "non_finite"

@@ -113,11 +113,16 @@ public final class TrialRunner {
         }
         try fm.createDirectory(at: layout.root, withIntermediateDirectories: true)
         try writeAtomically(Data(trial.tree.yaml().trimmingCharacters(in: .newlines).utf8 + [10]), to: layout.config)
+        if state.step == 0 {
+            let filters = state.model.parameters.filter { $0.parameter.value.rank == 4 }.map { ($0.name, $0.parameter.value) }
+            if !filters.isEmpty { try Safetensors.write(filters, metadata: ["trial": trial.id, "steps": "0"], to: layout.initialFilters) }
+        }
         var summary = TrialSummary(id: trial.id, status: .running, steps: state.step, seconds: state.seconds,
                                    parameters: state.model.parameters.reduce(0) { $0 + $1.parameter.value.count },
                                    settings: trial.settingsDictionary, kernels: kernels.effective, threads: computeThreads)
         summary.index = trial.index
         summary.classes = data.train.classCount
+        summary.classNames = data.train.classNames
         summary.testImages = data.test.count
         try summary.write(to: layout.summary)
         let csv = CSVMetricsSink(layout: layout)
