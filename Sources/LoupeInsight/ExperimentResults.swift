@@ -12,6 +12,8 @@ struct TrialResult: Sendable {
     var metrics: [MetricRow]
     /// The first layer's filters from `weights.safetensors`, when the file exists.
     var firstLayer: (name: String, filters: Tensor)?
+    /// The same filters as initialised (`initial-filters.safetensors`), when the trial kept them.
+    var initialFirstLayer: Tensor?
     /// The trial's resolved settings (`config.yaml`) by dotted key; empty when it has none.
     var config: [String: String] = [:]
     /// `evaluations.csv`: test (and validation) accuracy during training; empty when none.
@@ -64,9 +66,14 @@ struct ExperimentResults: Sendable {
         }
         let summary = try TrialSummary.read(layout.summary)
         let metrics = FileManager.default.fileExists(atPath: layout.metrics.path) ? try MetricRow.read(layout.metrics) : []
-        var firstLayer: (String, Tensor)?
+        var firstLayer: (name: String, filters: Tensor)?
         if FileManager.default.fileExists(atPath: layout.weights.path) {
             firstLayer = firstLayerFilters(in: try Safetensors.read(layout.weights).tensors)
+        }
+        var initial: Tensor?
+        if let firstLayer, FileManager.default.fileExists(atPath: layout.initialFilters.path),
+           let tensor = try Safetensors.read(layout.initialFilters).tensors[firstLayer.name], tensor.shape == firstLayer.filters.shape {
+            initial = tensor
         }
         var config: [String: String] = [:]
         if let text = try? String(contentsOf: layout.config, encoding: .utf8),
@@ -74,7 +81,8 @@ struct ExperimentResults: Sendable {
             config = tree.flattened()
         }
         let evaluations = FileManager.default.fileExists(atPath: layout.evaluations.path) ? try EvaluationRow.read(layout.evaluations) : []
-        return TrialResult(id: id, summary: summary, metrics: metrics, firstLayer: firstLayer, config: config, evaluations: evaluations)
+        return TrialResult(id: id, summary: summary, metrics: metrics, firstLayer: firstLayer, initialFirstLayer: initial,
+                           config: config, evaluations: evaluations)
     }
 
     /// The trials with every resolved setting (from each `config.yaml`) whose value differs

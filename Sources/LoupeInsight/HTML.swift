@@ -24,7 +24,7 @@ enum HTML {
     static func anchor(_ trialID: String) -> String { "trial-" + trialID }
 
     static let style = """
-    body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 2em auto; max-width: 1200px;
+    body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 2em auto; max-width: 1500px;
            padding: 0 1em; color: #222; line-height: 1.45; }
     h1 { font-size: 1.6em; } h2 { margin-top: 2em; border-bottom: 1px solid #ddd; padding-bottom: .2em; }
     .scroll { overflow-x: auto; }
@@ -35,6 +35,7 @@ enum HTML {
     table.sortable th { cursor: pointer; } table.sortable th[data-order=ascending]::after { content: " ▲"; }
     table.sortable th[data-order=descending]::after { content: " ▼"; }
     table.sortable td:first-child, table.sortable th:first-child { position: sticky; left: 0; z-index: 1; background: #fff; }
+    td.id { white-space: normal; min-width: 12em; max-width: 16em; }
     table.sortable th:first-child { background: #f5f5f5; z-index: 2; } tr.flagged td:first-child { background: #fff4e5; }
     .scroll { max-width: 100%; } figure svg { max-width: 100%; height: auto; }
     details > summary { cursor: pointer; color: #345; margin: .5em 0; }
@@ -47,7 +48,13 @@ enum HTML {
     figure { margin: 1em 0; } figcaption, .note { font-size: .85em; color: #555; }
     .filters { display: flex; flex-wrap: wrap; gap: 1.5em; }
     .filters figure { margin: 0; max-width: 300px; }
-    .filters img { image-rendering: pixelated; image-rendering: crisp-edges; border: 1px solid #ccc; }
+    .filters img { image-rendering: pixelated; image-rendering: crisp-edges; border: 1px solid #ccc; max-width: 100%; }
+    .filters img.shared, body.shared-scale .filters img.own { display: none; }
+    body.shared-scale .filters img.shared { display: inline; }
+    h3 { font-size: 1em; margin: 1.2em 0 .4em; }
+    label.toggle { font-size: .9em; cursor: pointer; }
+    .confusions { display: flex; flex-wrap: wrap; gap: 1em; align-items: flex-start; }
+    .confusions figure { margin: 0; }
     """
 
     /// Figures of the inspection (`loupe inspect`, the report's "Inside the network").
@@ -79,6 +86,12 @@ enum HTML {
     });
     """
 
+    /// The filters' "one scale" checkbox: shows each group's shared-scale images instead.
+    static let scaleScript = """
+    var scale = document.getElementById("shared-scale");
+    if (scale) { scale.addEventListener("change", function () { document.body.classList.toggle("shared-scale", scale.checked); }); }
+    """
+
     static func page(_ content: ReportContent) -> String {
         var html = ["<!DOCTYPE html>", ##"<html lang="en">"##, "<head>", ##"<meta charset="utf-8">"##,
                     ##"<meta name="viewport" content="width=device-width, initial-scale=1">"##,
@@ -87,7 +100,7 @@ enum HTML {
         html += content.overview.map { "<p>\(escape($0))</p>" }
 
         // Trial ids link to their filter figure, where there is one.
-        let linked = Set(content.filters.map(\.trialID))
+        let linked = Set(content.filters.flatMap { $0.grids.compactMap(\.trialID) })
         func trialLink(_ trialID: String, _ text: String) -> String {
             linked.contains(trialID) ? ##"<a href="#\##(escape(anchor(trialID)))">\##(text)</a>"## : text
         }
@@ -111,10 +124,13 @@ enum HTML {
         if let note = content.referenceNote { html.append(##"<p class="note">\##(escape(note))</p>"##) }
         html.append(table(content.seeds, linked: []))
 
-        if !content.axisCharts.isEmpty {
+        if !content.axisCharts.isEmpty || content.parallelCoordinates != nil {
             html.append(##"<h2 id="sweep">Test accuracy against each swept setting</h2>"##)
             for chart in content.axisCharts {
                 html.append("<figure>\(chart.svg)<figcaption>Final test accuracy against \(escape(chart.key)): one line per combination of the other swept settings, the mean over seeds with error bars of ± one sample standard deviation.</figcaption></figure>")
+            }
+            if let parallel = content.parallelCoordinates {
+                html.append(##"<figure id="parallel-coordinates">\##(parallel)<figcaption>\##(escape(ReportContent.parallelNote))</figcaption></figure>"##)
             }
         }
         html.append(##"<h2 id="curves">Curves</h2>"##)
@@ -125,14 +141,41 @@ enum HTML {
         html.append("<figure>\(content.accuracyChart)<figcaption>Minibatch accuracy at each logged step; the dot is the trial's test accuracy. A dot far below the end of its line is a train/test gap.</figcaption></figure>")
         html.append("</details>")
 
+        html.append(##"<h2 id="confusion">Confusion matrices</h2>"##)
+        html.append(##"<p class="note">\##(escape(ReportContent.confusionNote))</p>"##)
+        if !content.confusions.isEmpty {
+            html.append(##"<div class="confusions">"##)
+            for (index, matrix) in content.confusions.enumerated() {
+                html.append("<figure>\(matrix.svg(identifier: "confusion-\(index + 1)"))</figure>")
+            }
+            html.append("</div>")
+        }
+        if !content.groupsWithoutConfusion.isEmpty {
+            html.append(##"<p class="note">No confusion matrix recorded for: \##(escape(content.groupsWithoutConfusion.joined(separator: "; ")))</p>"##)
+        }
+
+        html.append(##"<h2 id="speed">Time per step and throughput</h2>"##)
+        html.append(##"<p class="note">\##(escape(ReportContent.speedNote))</p>"##)
+        html.append(table(content.speed, linked: []))
+        html.append("<figure>\(content.speedChart)</figure>")
+
         html.append(##"<h2 id="filters">First-layer filters</h2>"##)
         html.append(##"<p class="note">\##(escape(content.filterNote))</p>"##)
-        html.append(##"<div class="filters">"##)
-        for figure in content.filters {
-            let source = "data:image/png;base64," + Data(figure.png).base64EncodedString()
-            html.append(##"<figure id="\##(escape(anchor(figure.trialID)))"><img src="\##(source)" alt="first-layer filters of \##(escape(figure.trialID))"><figcaption>\##(escape(figure.caption))</figcaption></figure>"##)
+        if !content.filters.isEmpty {
+            html.append(##"<p><label class="toggle"><input type="checkbox" id="shared-scale"> one scale per group (compare sizes, not only shapes)</label></p>"##)
         }
-        html.append("</div>")
+        for group in content.filters {
+            html.append("<h3>\(escape(group.label))</h3>")
+            html.append(##"<div class="filters">"##)
+            for grid in group.grids {
+                func image(_ png: [UInt8], _ kind: String) -> String {
+                    ##"<img class="\##(kind)" src="data:image/png;base64,\##(Data(png).base64EncodedString())" alt="\##(escape(grid.caption))">"##
+                }
+                let id = grid.trialID.map { ##" id="\##(escape(anchor($0)))""## } ?? ""
+                html.append("<figure\(id)>\(image(grid.own, "own"))\(image(grid.shared, "shared"))<figcaption>\(escape(grid.caption))</figcaption></figure>")
+            }
+            html.append("</div>")
+        }
         if !content.trialsWithoutFilters.isEmpty {
             html.append(##"<p class="note">No first-layer weights for: \##(escape(content.trialsWithoutFilters.joined(separator: ", ")))</p>"##)
         }
@@ -156,7 +199,7 @@ enum HTML {
         if let original = content.originalText {
             html.append("<details><summary>The experiment file as given, before the overrides</summary><pre>\(escape(original))</pre></details>")
         }
-        html += ["<script>", sortScript, "</script>", "</body>", "</html>"]
+        html += ["<script>", sortScript, scaleScript, "</script>", "</body>", "</html>"]
         return html.joined(separator: "\n") + "\n"
     }
 
@@ -172,6 +215,8 @@ enum HTML {
                 var classes = column.kind == .number ? ["num"] : []
                 if index == 0, let trialID = row.trialID {
                     classes.append("id")
+                    // Long ids may break after their hyphens, so the flags stay on the page.
+                    text = text.replacingOccurrences(of: "-", with: "-<wbr>")
                     if linked.contains(trialID) { text = ##"<a href="#\##(escape(anchor(trialID)))">\##(text)</a>"## }
                 }
                 if column.kind == .flags { classes.append("flags") }

@@ -41,11 +41,14 @@ enum Markdown {
                   "Trials grouped by every setting except the seed: mean ± sample standard deviation (n − 1) over the evaluated trials; n counts them.",
                   ""] + (content.referenceNote.map { [escape($0), ""] } ?? []) + [table(content.seeds)]
 
-        if !content.axisCharts.isEmpty {
+        if !content.axisCharts.isEmpty || content.parallelCoordinates != nil {
             lines += ["", "## Test accuracy against each swept setting", ""]
             for chart in content.axisCharts {
                 lines += ["![Test accuracy against \(escape(chart.key))](\(link(imageFolder, chart.fileName)))", "",
                           "Final test accuracy against \(escape(chart.key)): one line per combination of the other swept settings, mean over seeds ± one sample standard deviation.", ""]
+            }
+            if content.parallelCoordinates != nil {
+                lines += ["![Settings against test accuracy](\(link(imageFolder, ReportContent.parallelFile)))", "", escape(ReportContent.parallelNote), ""]
             }
         }
         lines += ["", "## Curves", "",
@@ -57,14 +60,23 @@ enum Markdown {
                   "![Accuracy](\(link(imageFolder, ReportContent.accuracyFile)))", "",
                   "Minibatch accuracy at each logged step; the dot is the trial's test accuracy. A dot far below the end of its line is a train/test gap."]
 
-        lines += ["", "## First-layer filters", "", escape(content.filterNote)]
-        for figure in content.filters {
-            lines += ["", "![first-layer filters of \(figure.trialID)](\(link(imageFolder, figure.fileName)))", "", escape(figure.caption)]
+        lines += ["", "## Confusion matrices", "", escape(ReportContent.confusionNote)]
+        for (index, matrix) in content.confusions.enumerated() {
+            lines += ["", "![Confusion matrix: \(escape(matrix.label))](\(link(imageFolder, ReportContent.confusionFile(index))))"]
         }
-        if !content.trialsWithoutFilters.isEmpty {
-            lines += ["", "No first-layer weights for: \(escape(content.trialsWithoutFilters.joined(separator: ", ")))"]
+        if !content.groupsWithoutConfusion.isEmpty {
+            lines += ["", "No confusion matrix recorded for: \(escape(content.groupsWithoutConfusion.joined(separator: "; ")))"]
         }
 
+        lines += ["", "## Time per step and throughput", "", escape(ReportContent.speedNote), "", table(content.speed), "",
+                  "![Time per training step](\(link(imageFolder, ReportContent.speedFile)))"]
+
+        lines += ["", "## First-layer filters", "", escape(content.filterNote)]
+        for group in content.filters {
+            lines += ["", "### \(escape(group.label))", ""]
+            lines += group.grids.map { "![\(escape($0.caption))](\(link(imageFolder, $0.fileName)))" }
+            lines += ["", group.grids.map { escape($0.caption) }.joined(separator: "; ")]
+        }
         if !content.inside.trials.isEmpty { lines += content.inside.markdown() }
 
         lines += ["", "## Experiment as run", ""]

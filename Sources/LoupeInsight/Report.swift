@@ -54,10 +54,18 @@ public enum Report {
         try writeAtomically(Data(content.groupLossChart.utf8), to: images.appendingPathComponent(ReportContent.groupLossFile))
         try writeAtomically(Data(content.groupAccuracyChart.utf8), to: images.appendingPathComponent(ReportContent.groupAccuracyFile))
         for chart in content.axisCharts { try writeAtomically(Data(chart.svg.utf8), to: images.appendingPathComponent(chart.fileName)) }
-        for figure in content.filters {
-            try writeAtomically(Data(figure.png), to: images.appendingPathComponent(figure.fileName))
+        if let parallel = content.parallelCoordinates {
+            try writeAtomically(Data(parallel.utf8), to: images.appendingPathComponent(ReportContent.parallelFile))
         }
-        removeStaleFilterImages(in: images, keeping: Set(content.filters.map(\.fileName)))
+        for (index, matrix) in content.confusions.enumerated() {
+            try writeAtomically(Data(matrix.svg(identifier: "confusion-\(index + 1)").utf8), to: images.appendingPathComponent(ReportContent.confusionFile(index)))
+        }
+        try writeAtomically(Data(content.speedChart.utf8), to: images.appendingPathComponent(ReportContent.speedFile))
+        let grids = content.filters.flatMap(\.grids)
+        for grid in grids {
+            try writeAtomically(Data(grid.own), to: images.appendingPathComponent(grid.fileName))
+        }
+        removeStaleFilterImages(in: images, keeping: Set(grids.map(\.fileName) + content.confusions.indices.map(ReportContent.confusionFile)))
         let markdown = folder.appendingPathComponent(markdownName)
         try writeAtomically(Data(Markdown.document(content, imageFolder: imageFolderName).utf8), to: markdown)
         let html = folder.appendingPathComponent(htmlName)
@@ -86,10 +94,12 @@ public enum Report {
         return (destination, "report")
     }
 
-    /// Filter grids of trials no longer in the folder, left by an earlier report.
+    /// Filter grids of trials and confusion matrices of groups no longer in the folder, left by
+    /// an earlier report.
     static func removeStaleFilterImages(in folder: URL, keeping current: Set<String>) {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
-        for name in names where name.hasPrefix("filters-") && name.hasSuffix(".png") && !current.contains(name) {
+        for name in names where !current.contains(name)
+            && ((name.hasPrefix("filters-") && name.hasSuffix(".png")) || (name.hasPrefix("confusion-") && name.hasSuffix(".svg"))) {
             try? FileManager.default.removeItem(at: folder.appendingPathComponent(name))
         }
     }

@@ -5,15 +5,6 @@ import LoupeLab
 
 /// Everything the report says, computed once and drawn twice (HTML and Markdown).
 struct ReportContent: Sendable {
-    /// One trial's first-layer filter grid.
-    struct FilterFigure: Sendable {
-        var trialID: String
-        var caption: String
-        /// `filters-<id>.png`
-        var fileName: String
-        var png: [UInt8]
-    }
-
     var title: String
     /// Plain sentences: counts by status, the best trial, the flag threshold.
     var overview: [String]
@@ -30,8 +21,17 @@ struct ReportContent: Sendable {
     var groupAccuracyChart: String
     /// Test accuracy against each numeric swept setting, with its file name.
     var axisCharts: [(key: String, fileName: String, svg: String)]
+    /// Settings against test accuracy, one line per trial (nil for a single trial or no sweep).
+    var parallelCoordinates: String?
+    /// Per group, summed over its seeds, with class names; the groups without a matrix.
+    var confusions: [GroupConfusion]
+    var groupsWithoutConfusion: [String]
+    /// Time per step and throughput per group, and ms/step over training.
+    var speed: Table
+    var speedChart: String
     var filterNote: String
-    var filters: [FilterFigure]
+    /// Per group: before training and after, each on its own and on a shared scale.
+    var filters: [GroupFilters]
     /// Trials with no weights file, or none with a 4-D `*.weight`.
     var trialsWithoutFilters: [String]
     /// The effective experiment (`experiment.yaml`).
@@ -48,7 +48,11 @@ struct ReportContent: Sendable {
     static let lossFile = "loss.svg", accuracyFile = "accuracy.svg"
     static let groupLossFile = "groups-loss.svg", groupAccuracyFile = "groups-accuracy.svg"
     static func axisFile(_ key: String) -> String { "accuracy-by-" + key.map { $0.isLetter || $0.isNumber || $0 == "." ? String($0) : "_" }.joined() + ".svg" }
-    static func filterFile(_ trialID: String) -> String { "filters-\(trialID).png" }
+    static let parallelFile = "parallel-coordinates.svg", speedFile = "speed.svg"
+    static func confusionFile(_ index: Int) -> String { "confusion-\(index + 1).svg" }
+    static let confusionNote = "Rows: the true class; columns: the predicted class. Each cell counts the test images of the group's seeds together and is coloured by its share of the row (white 0, dark blue all of it); the diagonal, outlined, is each class's correct predictions. Needs probes.confusion: true in the experiment file (or see loupe eval)."
+    static let speedNote = "Wall time per training step: each trial's training seconds (periodic evaluations and checkpoints included) over its steps, mean ± sd over the group's seeds; examples/s is the batch size over that time. The chart shows the time per step between logged rows, so warm-up and slow stretches show."
+    static let parallelNote = "One line per trial from its settings (an axis each, values in order) to its final test accuracy, coloured by that accuracy (viridis: dark low, yellow high); lines of trials without one (diverged, failed) end at \"none\", dashed red. Settings that lead to the top of the last axis are the good ones."
 
     init(_ experiment: ExperimentResults, options: ReportOptions) throws {
         let trials = experiment.trials
@@ -104,22 +108,12 @@ struct ReportContent: Sendable {
         }
         inside = InsideTheNetwork(directory: experiment.directory, trialIDs: ordered.map(\.id), captions: captions)
 
-        filterNote = "Each trial's first-layer filters, one tile per output channel, enlarged ×\(options.filterScale) by nearest neighbour. Every filter is min–max normalised on its own (black its smallest weight, white its largest), so tiles compare in shape, not in size. One input channel is drawn in gray, three in colour (RGB), more as their mean."
-        filters = []
-        trialsWithoutFilters = []
-        let keys = Tables.varyingKeys(trials)
-        for trial in ordered {
-            guard let (name, tensor) = trial.firstLayer else { trialsWithoutFilters.append(trial.id); continue }
-            let grid: FilterGrid
-            do { grid = try FilterGrid(filters: tensor, scale: options.filterScale) } catch {
-                throw LoupeError.file(path: ExperimentLayout(root: experiment.directory).trial(trial.id).weights.path, message: "\(name): \(error)")
-            }
-            let settings = keys.compactMap { key in trial.summary.settings[key].map { "\(key)=\($0)" } }.joined(separator: ", ")
-            var caption = "\(trial.id)" + (settings.isEmpty ? "" : " (\(settings))")
-            caption += ": \(name) \(tensor.shape.map(String.init).joined(separator: "×")), test acc \(NumberFormat.fraction(trial.summary.testAccuracy))"
-            if grid.nonFiniteCount > 0 { caption += "; \(grid.nonFiniteCount) non-finite values drawn black" }
-            filters.append(FilterFigure(trialID: trial.id, caption: caption, fileName: Self.filterFile(trial.id),
-                                        png: try PNG.encode(grid.image)))
-        }
+        parallelCoordinates = ParallelCoordinates.svg(trials)
+        (confusions, groupsWithoutConfusion) = GroupConfusion.of(groups, trials: trials)
+        speed = SpeedFigures.table(groups, trials: trials)
+        speedChart = SpeedFigures.chart(groups, trials: trials).svg()
+        filterNote = "Per group, the first-layer filters before training (its first seed's, as initialised) and after, one tile per output channel, enlarged ×\(options.filterScale) by nearest neighbour. By default every filter is min–max normalised on its own (black its smallest weight, white its largest), so tiles compare in shape, not in size; \"one scale\" draws all of a group's filters, before and after, on one scale (mid gray 0, black and white ± the group's largest |weight|), so growth shows. One input channel is drawn in gray, three in colour (RGB), more as their mean."
+        (filters, trialsWithoutFilters) = try GroupFilters.of(groups, trials: ordered, layout: ExperimentLayout(root: experiment.directory),
+                                                             scale: options.filterScale)
     }
 }

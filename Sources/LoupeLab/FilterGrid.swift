@@ -8,8 +8,9 @@ import LoupeData
 ///
 /// Filters are HWIO, `[kernelHeight, kernelWidth, inChannels, outChannels]`, as TensorFlow's. A
 /// filter with 3 input channels is drawn in colour (RGB), any other count in gray (1 channel as
-/// is, more as their mean). Each filter is min–max normalised on its own, so tiles show shape, not
-/// relative size; non-finite weights are drawn black.
+/// is, more as their mean). By default each filter is min–max normalised on its own, so tiles
+/// show shape, not relative size (`Normalization.shared` draws size too); non-finite weights are
+/// drawn black.
 public struct FilterGrid: Sendable {
     public var image: PNGImage
     public var rows: Int
@@ -31,7 +32,22 @@ public struct FilterGrid: Sendable {
         return ((count + columns - 1) / columns, columns)
     }
 
-    public init(filters: Tensor, scale: Int = defaultScale, separator: Int = defaultSeparator) throws {
+    /// How weights become gray levels.
+    public enum Normalization: Sendable, Equatable {
+        /// Each filter min–max on its own: black its smallest weight, white its largest.
+        case perFilter
+        /// One scale for every filter: 0 is mid gray, −limit black, +limit white (clamped), so
+        /// tiles, and grids drawn with the same limit, compare in size too.
+        case shared(limit: Double)
+    }
+
+    /// The largest finite |weight| of `tensors`: the limit that draws them all on one scale.
+    public static func sharedLimit(_ tensors: [Tensor]) -> Double {
+        tensors.flatMap(\.scalars).reduce(0.0) { $1.isFinite ? max($0, Double(abs($1))) : $0 }
+    }
+
+    public init(filters: Tensor, scale: Int = defaultScale, separator: Int = defaultSeparator,
+                normalization: Normalization = .perFilter) throws {
         guard filters.rank == 4, filters.shape.allSatisfy({ $0 > 0 }) else {
             throw LoupeError.invalidArgument(name: "filters", message: "expected a 4-D HWIO tensor with no empty axis, got shape \(filters.shape)")
         }
@@ -64,6 +80,10 @@ public struct FilterGrid: Sendable {
             let low = finite.min() ?? 0, high = finite.max() ?? 0
             let levels = values.map { value -> UInt8 in
                 guard value.isFinite else { return 0 }
+                if case let .shared(limit) = normalization {
+                    guard limit > 0 else { return 128 }
+                    return UInt8(127.5 + 127.5 * min(1, max(-1, value / limit)))   // truncates: −limit 0, 0 127, +limit 255
+                }
                 guard high > low else { return 128 }   // a constant filter has no shape: mid gray
                 return UInt8(((value - low) / (high - low) * 255).rounded())
             }
@@ -81,3 +101,4 @@ public struct FilterGrid: Sendable {
         nonFiniteCount = nonFinite
     }
 }
+

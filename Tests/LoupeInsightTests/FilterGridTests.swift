@@ -26,6 +26,18 @@ import Testing
                                       w, w, w, w, w])
     }
 
+    @Test func aSharedScaleKeepsSizesComparable() throws {
+        // The same filters as above on one scale of ±5: 0 is mid gray, so filter 0 (1, 3) is
+        // light gray and filter 1 (5, −5) spans white to black.
+        let filters = try Tensor(shape: [2, 1, 1, 2], scalars: [1, 5, 3, -5])
+        #expect(FilterGrid.sharedLimit([filters]) == 5)
+        let grid = try FilterGrid(filters: filters, scale: 1, separator: 0, normalization: .shared(limit: 5))
+        #expect(grid.image.pixels == [153, 255, 204, 0])
+        // A limit below a weight clamps it.
+        let clamped = try FilterGrid(filters: filters, scale: 1, separator: 0, normalization: .shared(limit: 2))
+        #expect(clamped.image.pixels == [191, 255, 255, 0])
+    }
+
     @Test func enlargesByNearestNeighbour() throws {
         let filters = try Tensor(shape: [1, 2, 1, 1], scalars: [0, 1])
         let grid = try FilterGrid(filters: filters, scale: 3, separator: 0)

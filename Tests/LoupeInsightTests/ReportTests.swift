@@ -31,7 +31,7 @@ private func resultsRow(_ markdown: String, _ trialID: String) -> [String: Strin
         #expect(markdown == experiment.root.appendingPathComponent("report.md"))
         let page = try String(contentsOf: html, encoding: .utf8), text = try String(contentsOf: markdown, encoding: .utf8)
         for id in SyntheticExperiment.allIDs {
-            #expect(page.contains(">\(id)<"), "HTML lacks trial \(id)")
+            #expect(page.replacingOccurrences(of: "<wbr>", with: "").contains(">\(id)<"), "HTML lacks trial \(id)")
             #expect(resultsRow(text, id) != nil, "Markdown results table lacks trial \(id)")
         }
         // The experiment file, verbatim and escaped.
@@ -43,9 +43,10 @@ private func resultsRow(_ markdown: String, _ trialID: String) -> [String: Strin
         let experiment = try SyntheticExperiment()
         defer { experiment.remove() }
         let page = try String(contentsOf: Report.write(experiment: experiment.root).html, encoding: .utf8)
-        let sources = page.components(separatedBy: "<img src=\"").dropFirst().map { $0.prefix(while: { $0 != "\"" }) }
-        // One filter grid per trial that has weights (all but the failed one).
-        #expect(sources.count == SyntheticExperiment.allIDs.count - 1)
+        let sources = page.components(separatedBy: " src=\"").dropFirst().map { $0.prefix(while: { $0 != "\"" }) }
+        // One filter grid per trial that has weights (all but the failed one) and adam-s0's
+        // initial filters, each drawn on its own scale and on its group's.
+        #expect(sources.count == 2 * SyntheticExperiment.allIDs.count)
         for source in sources {
             #expect(source.hasPrefix("data:image/png;base64,"))
             let bytes = try #require(Data(base64Encoded: String(source.dropFirst("data:image/png;base64,".count))))
@@ -55,7 +56,8 @@ private func resultsRow(_ markdown: String, _ trialID: String) -> [String: Strin
         #expect(!page.contains("<link") && !page.contains("<script src") && !page.contains("report/"))
         #expect(page.contains("<script>") && page.contains(#"<table class="sortable">"#))
         let axes = try ReportContent(ExperimentResults.read(experiment.root), options: ReportOptions()).axisCharts.count
-        #expect(page.components(separatedBy: "<svg ").count == 1 + 4 + axes, "four inline curve charts and one per numeric swept setting")
+        #expect(page.components(separatedBy: "<svg ").count == 1 + 4 + axes + 4,
+                "four inline curve charts, one per numeric swept setting, parallel coordinates, speed, the confusion matrices of adam and its copy")
     }
 
     @Test func markdownImagesExistAndFilterGridsDecode() throws {
@@ -64,7 +66,8 @@ private func resultsRow(_ markdown: String, _ trialID: String) -> [String: Strin
         let text = try String(contentsOf: Report.write(experiment: experiment.root).markdown, encoding: .utf8)
         let links = text.components(separatedBy: "](").dropFirst().map { String($0.prefix(while: { $0 != ")" })) }
         let axes = try ReportContent(ExperimentResults.read(experiment.root), options: ReportOptions()).axisCharts.count
-        #expect(links.count == 4 + axes + SyntheticExperiment.allIDs.count - 1, "four curve charts, one per numeric axis and a filter grid per trial with weights")
+        #expect(links.count == 4 + axes + 4 + SyntheticExperiment.allIDs.count,
+                "four curve charts, one per numeric axis, parallel coordinates, speed, two confusion matrices, a filter grid per trial with weights and adam-s0's initial one")
         for link in links {
             #expect(link.hasPrefix("report/"), "\(link) is not in report/")
             let file = experiment.root.appendingPathComponent(link.removingPercentEncoding ?? link)

@@ -34,10 +34,15 @@ struct SyntheticExperiment {
 
         let adam = { (seed: String) in ["optimizer.name": "adam", "optimizer.lr": "0.001", "train.steps": "300", "train.seed": seed] }
         for (index, accuracy) in [0.40, 0.42, 0.44].enumerated() {
-            try write("adam-s\(index)", summary(test: accuracy, train: accuracy + 0.05, finalLoss: 1.5 + Double(index) / 10,
-                                                 conv1: 0.05 + Double(index) / 100, settings: adam(String(index))),
-                      losses: curve(start: 2.3, end: 1.5 + Double(index) / 10, steps: 300), seed: Float(index))
+            var trial = summary(test: accuracy, train: accuracy + 0.05, finalLoss: 1.5 + Double(index) / 10,
+                                conv1: 0.05 + Double(index) / 100, settings: adam(String(index)))
+            trial.confusion = Self.confusion(seed: index)
+            if index == 1 { trial.classNames = Self.classNames }
+            try write("adam-s\(index)", trial, losses: curve(start: 2.3, end: 1.5 + Double(index) / 10, steps: 300), seed: Float(index))
+            try Data("train: {steps: 300, batch_size: 50, seed: \(index)}\n".utf8).write(to: layout.trial("adam-s\(index)").config)
         }
+        // adam-s0 kept its filters as initialised: a tenth of its trained ones.
+        try Safetensors.write([(name: "conv1.weight", tensor: Self.filters(seed: 0) * 0.1)], to: layout.trial("adam-s0").initialFilters)
         var long = adam("0")
         long["train.steps"] = "5000"
         try write("long-s0", summary(test: 0.42, train: 0.97, finalLoss: 0.08, conv1: 0.3, settings: long, steps: 5000),
@@ -69,6 +74,18 @@ struct SyntheticExperiment {
 
     func remove() { try? FileManager.default.removeItem(at: root) }
 
+    /// The adam trials' three classes; only adam-s1's summary records them.
+    static let classNames = ["cat", "dog", "bird"]
+
+    /// A 3-class confusion matrix per adam seed, 1,000 images per class (so the accuracies,
+    /// 0.40–0.44, are far from chance's 1/3): seed k puts 100·(k + 1) cats among the dogs.
+    static func confusion(seed: Int) -> [[Int]] { [[900 - 100 * seed, 100 * (seed + 1), 0], [200, 800, 0], [0, 0, 1000]] }
+
+    /// conv1.weight [5, 5, 1, 32] of the trial written with `seed`.
+    static func filters(seed: Float) throws -> Tensor {
+        try Tensor(shape: [5, 5, 1, 32], scalars: (0..<800).map { sin(Float($0) * 0.37 + seed) })
+    }
+
     func summary(test: Double?, train: Double?, finalLoss: Double?, conv1: Double?, settings: [String: String],
                  steps: Int = 300) -> TrialSummary {
         let activations = conv1.map { ["conv1": ActivationStatistics(mean: $0, variance: $0 * 2), "conv2": ActivationStatistics(mean: 0.1, variance: 0.02)] } ?? [:]
@@ -95,7 +112,7 @@ struct SyntheticExperiment {
                       learningRate: 0.001, seconds: Double(index))
         }
         try Data(([MetricRow.header] + rows.map(\.csvLine)).joined(separator: "\n").appending("\n").utf8).write(to: trial.metrics)
-        let filters = try Tensor(shape: [5, 5, 1, 32], scalars: (0..<800).map { sin(Float($0) * 0.37 + seed) })
+        let filters = try Self.filters(seed: seed)
         let dense = Tensor.zeros([4, 3])
         try Safetensors.write([(name: "conv1.weight", tensor: filters), (name: "fc1.weight", tensor: dense)], to: trial.weights)
     }
