@@ -268,4 +268,30 @@ private func schemaKey(_ section: String, _ key: String) -> SchemaKey? {
             return tree
         }
     }
+
+    @Test func theReferencePageIsTheGeneratedOne() throws {
+        let url = repositoryRoot.appendingPathComponent("docs/experiment-keys.md")
+        let file = (try? String(contentsOf: url, encoding: .utf8)) ?? ""
+        let generated = ConfigSchema.markdown
+        if file != generated {
+            let fileLines = file.components(separatedBy: "\n"), generatedLines = generated.components(separatedBy: "\n")
+            let first = zip(fileLines, generatedLines).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+                ?? min(fileLines.count, generatedLines.count)
+            Issue.record("""
+                docs/experiment-keys.md differs from the schema's reference (first at line \(first + 1)): regenerate it with
+                \(ConfigSchema.regenerateCommand)
+                """)
+        }
+    }
+
+    @Test func loupeKeysPrintsThePage() throws {
+        guard let loupe = loupeExecutable() else { return }
+        let (status, output) = try runLoupe(loupe, ["keys"], data: FileManager.default.temporaryDirectory.path)
+        #expect(status == 0 && output == ConfigSchema.markdown, "loupe keys exited \(status) and printed \(output.prefix(200))…")
+    }
+
+    @Test func theReferencesExampleParses() throws {
+        let experiment = try Experiment.parse(text: ConfigSchema.example, path: "example.yaml")
+        #expect(experiment.trials.count == 4 && experiment.trials[0].config.train.keepBest)
+    }
 }
