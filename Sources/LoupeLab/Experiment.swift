@@ -49,7 +49,7 @@ public struct Experiment: Sendable {
             notes += replaced.notes
         }
         // The top level is checked first, so a typo in a section name is reported as such.
-        let top = try ConfigReader(tree, path: "", allowed: TrialConfig.topLevelKeys)
+        let top = try ConfigReader(tree, path: "", section: "")
         let name = try top.string("name") ?? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
         let variations = try Sweep(top.child("sweep"))
         var base = tree

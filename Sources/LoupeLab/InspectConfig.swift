@@ -51,50 +51,34 @@ public struct InspectConfig: Sendable, Equatable {
     /// nil: the data set's mean pixel.
     public var occlusionFill: Float?
 
-    static let keys = ["what", "layers", "maps", "top", "images", "limit", "snapshots", "evolution_maps", "occlusion"]
-    static let occlusionKeys = ["size", "stride", "fill"]
-
-    /// Everything, with the defaults above, for a trial of `steps` steps.
+    /// Everything, with the defaults above (`inspect: true`), for a trial of `steps` steps.
     public init(steps: Int) {
-        figures = Figure.allCases
-        layers = []
-        maps = 0
-        top = 9
-        images = []
-        limit = 0
-        snapshots = Self.automaticSnapshots(steps: steps)
-        evolutionMaps = 8
-        occlusionSize = nil
-        occlusionStride = 1
-        occlusionFill = nil
+        // An empty mapping has nothing to refuse: every key takes its default.
+        try! self.init(.empty(at: ConfigSource(file: "inspect", line: nil), path: "inspect", section: "inspect"), steps: steps)
     }
 
     init(_ r: ConfigReader, steps: Int) throws {
-        self.init(steps: steps)
-        if let names = try r.stringList("what") {
-            figures = try names.map { name in
-                switch Figure.named(name) {
-                case let .success(figure): return figure
-                case let .failure(error): throw r.fail("what", "names an " + error.message)
-                }
+        figures = try r.stringList("what", default: Figure.allCases.map(\.rawValue)).map { name in
+            switch Figure.named(name) {
+            case let .success(figure): return figure
+            case let .failure(error): throw r.fail("what", "names an " + error.message)
             }
         }
         layers = try r.stringList("layers") ?? []
         maps = try r.int("maps", default: 0, minimum: 0)!
         top = try r.int("top", default: 9, minimum: 1)!
         if top > 100 { throw r.fail("top", "must be at most 100, got \(top)") }
-        if let list = try r.list("images") {
-            images = try list.map { item in
-                guard case let .scalar(text, _) = item, let index = Int(text), index >= 0 else {
-                    throw r.fail("images", "must be a list of test image indices (0, 1, …)")
-                }
-                return index
+        images = try r.list("images")?.map { item in
+            guard case let .scalar(text, _) = item, let index = Int(text), index >= 0 else {
+                throw r.fail("images", "must be a list of test image indices (0, 1, …)")
             }
-        }
+            return index
+        } ?? []
         limit = try r.int("limit", default: 0, minimum: 0)!
-        if case .scalar("auto", _)? = r.child("snapshots") {
+        switch r.child("snapshots", default: .scalar("auto", r.node.source)) {
+        case .scalar("auto", _):
             snapshots = Self.automaticSnapshots(steps: steps)
-        } else if let list = try r.list("snapshots") {
+        case let .sequence(list, _):
             let steps = try list.map { item -> Int in
                 guard case let .scalar(text, _) = item, let step = Int(text), step >= 1 else {
                     throw r.fail("snapshots", "must be 'auto' or a list of step counts (at least 1)")
@@ -102,19 +86,16 @@ public struct InspectConfig: Sendable, Equatable {
                 return step
             }
             snapshots = Array(Set(steps)).sorted()
-        } else if r.has("snapshots") {
+        default:
             throw r.fail("snapshots", "must be 'auto' or a list of step counts")
         }
         evolutionMaps = try r.int("evolution_maps", default: 8, minimum: 1)!
-        if let occlusion = try r.reader("occlusion", allowed: Self.occlusionKeys) {
-            occlusionSize = try occlusion.int("size", minimum: 1)
-            occlusionStride = try occlusion.int("stride", default: 1, minimum: 1)!
-            if try occlusion.scalar("fill") == "mean" {
-                occlusionFill = nil
-            } else {
-                occlusionFill = try occlusion.float("fill", minimum: 0, maximum: 1)
-            }
-        }
+        let occlusion = try r.reader("occlusion", section: "inspect.occlusion")
+            ?? .empty(at: r.node.source, path: r.key("occlusion"), section: "inspect.occlusion")
+        occlusionSize = try occlusion.int("size", minimum: 1)
+        occlusionStride = try occlusion.int("stride", default: 1, minimum: 1)!
+        // nil: the data set's mean pixel.
+        occlusionFill = try occlusion.string("fill", default: "mean") == "mean" ? nil : try occlusion.float("fill", minimum: 0, maximum: 1)
     }
 
     /// 1, 2, 5, 10, 20, 50, … below `steps` (the final weights make the last column).

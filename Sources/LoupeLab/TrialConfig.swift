@@ -14,28 +14,26 @@ public struct TrialConfig: Sendable {
     /// What to draw of the trained network's inside (`inspect:`), when the file asks for it.
     public var inspect: InspectConfig?
 
-    static let topLevelKeys = ["name", "data", "model", "models", "train", "optimizer", "probes", "tensorboard", "inspect", "sweep", "reference"]
-
     public init(_ tree: ConfigNode) throws {
-        let top = try ConfigReader(tree, path: "", allowed: Self.topLevelKeys)
-        guard let data = try top.reader("data", allowed: DataConfig.keys) else { throw top.fail("data", "is missing: name a dataset (data.dataset) or a path") }
+        let top = try ConfigReader(tree, path: "", section: "")
+        guard let data = try top.reader("data", section: "data") else { throw top.fail("data", "is missing: name a dataset (data.dataset) or a path") }
         self.data = try DataConfig(data)
         guard let model = try Self.modelReader(top) else { throw top.fail("model", "is missing: give model.builder (lenet) or model.layers") }
         self.model = try ModelConfig(model)
-        self.train = try TrainConfig(try top.reader("train", allowed: TrainConfig.keys) ?? ConfigReader(.mapping([], tree.source), path: "train", allowed: []))
-        guard let optimizer = try top.reader("optimizer", allowed: OptimizerConfig.keys) else { throw top.fail("optimizer", "is missing: give optimizer.name and optimizer.lr") }
+        self.train = try TrainConfig(try top.reader("train", section: "train") ?? .empty(at: tree.source, path: "train", section: "train"))
+        guard let optimizer = try top.reader("optimizer", section: "optimizer") else { throw top.fail("optimizer", "is missing: give optimizer.name and optimizer.lr") }
         self.optimizer = try OptimizerConfig(optimizer)
-        self.probes = try ProbeConfig(try top.reader("probes", allowed: ProbeConfig.keys) ?? ConfigReader(.mapping([], tree.source), path: "probes", allowed: []))
+        self.probes = try ProbeConfig(try top.reader("probes", section: "probes") ?? .empty(at: tree.source, path: "probes", section: "probes"))
         if (self.train.earlyStopping != nil || self.train.keepBest) && self.data.validation == nil {
             throw LoupeError.config(key: self.train.earlyStopping != nil ? "train.early_stopping" : "train.keep_best",
                                     message: "watches validation evaluations: set data.validation (e.g. 0.1) too")
         }
-        self.tensorboard = try TensorBoardConfig(try top.reader("tensorboard", allowed: TensorBoardConfig.keys)
-            ?? ConfigReader(.mapping([], tree.source), path: "tensorboard", allowed: []), probes: probes)
+        self.tensorboard = try TensorBoardConfig(try top.reader("tensorboard", section: "tensorboard")
+            ?? .empty(at: tree.source, path: "tensorboard", section: "tensorboard"), probes: probes)
         if case .scalar("true", _)? = top.child("inspect") {
             self.inspect = InspectConfig(steps: train.steps)
         } else {
-            self.inspect = try top.reader("inspect", allowed: InspectConfig.keys).map { try InspectConfig($0, steps: train.steps) }
+            self.inspect = try top.reader("inspect", section: "inspect").map { try InspectConfig($0, steps: train.steps) }
         }
     }
 }
@@ -44,12 +42,12 @@ extension TrialConfig {
     /// `model:` is a mapping, or the name of one of `models:` (named presets, so that whole
     /// models can be a sweep axis: `sweep: {model: [cnn, lstm]}`).
     static func modelReader(_ top: ConfigReader) throws -> ConfigReader? {
-        let presets = try top.reader("models", allowed: top.child("models").flatMap { node -> [String]? in
-            if case let .mapping(pairs, _) = node { return pairs.map(\.key) }
-            return nil
-        } ?? [])
+        // Any names are allowed: the presets' own keys are checked when one is read.
+        let presets = try top.child("models").map { node in
+            try ConfigReader(node, path: "models", allowed: { if case let .mapping(pairs, _) = node { pairs.map(\.key) } else { [] } }())
+        }
         guard case let .scalar(name, source)? = top.child("model") else {
-            return try top.reader("model", allowed: ModelConfig.keys)
+            return try top.reader("model", section: "model")
         }
         let names = presets?.pairs.map(\.key) ?? []
         guard let preset = presets?.child(name) else {
@@ -58,7 +56,7 @@ extension TrialConfig {
             if let suggestion = closestName(name, among: names) { message += "; did you mean '\(suggestion)'?" }
             throw LoupeError.config(key: "model", message: "\(message) (\(source))")
         }
-        return try ConfigReader(preset, path: "models.\(name)", allowed: ModelConfig.keys)
+        return try ConfigReader(preset, path: "models.\(name)", section: "model")
     }
 }
 
@@ -82,7 +80,6 @@ public struct DataConfig: Sendable {
     /// test split.
     public var validation: Double?
     public var validationSeed: UInt64
-    static let keys = ["dataset", "path", "format", "channels", "resize", "sequence", "classes", "validation", "validation_seed"]
 
     init(_ r: ConfigReader) throws {
         dataset = try r.string("dataset")
@@ -126,14 +123,13 @@ public struct ModelConfig: Sendable {
     public var keepProbability: Float
     public var layers: [LayerConfig]?
     static let builders = ["lenet"]
-    static let keys = ["builder", "keep_probability", "layers"]
 
     init(_ r: ConfigReader) throws {
         builder = try r.string("builder", oneOf: Self.builders)
         keepProbability = try r.float("keep_probability", default: 0.5, minimum: 0, maximum: 1, exclusiveMinimum: true)!
         if let items = try r.list("layers") {
             layers = try items.enumerated().map { index, node in
-                try LayerConfig(ConfigReader(node, path: r.key("layers.\(index)"), allowed: LayerConfig.keys))
+                try LayerConfig(ConfigReader(node, path: r.key("layers.\(index)"), section: "model.layers[]"))
             }
             if layers!.isEmpty { throw r.fail("layers", "must list at least one layer") }
         }
@@ -161,9 +157,9 @@ public struct LayerConfig: Sendable {
     public var variant: RecurrentVariant
     public var returnSequences: Bool
     public var forgetBias: Float?
-    static let keys = ["type", "name", "filters", "kernel", "stride", "padding", "units", "keep_probability", "activation",
-                       "weight_init", "bias_init", "size", "variant", "return_sequences", "forget_bias"]
     static let recurrentKinds: [Kind] = [.rnn, .lstm, .gru]
+    static let initializerNames = ["truncated_normal", "normal", "uniform", "glorot_uniform", "glorot_normal", "he_normal", "he_uniform",
+                                   "zeros", "constant"]
 
     init(_ r: ConfigReader) throws {
         guard let type = try r.string("type", oneOf: Kind.allCases.map(\.rawValue)) else { throw r.fail("type", "is missing (one of \(Kind.allCases.map(\.rawValue).joined(separator: ", ")))") }
@@ -178,11 +174,11 @@ public struct LayerConfig: Sendable {
         padding = Padding(rawValue: try r.string("padding", default: "same", oneOf: Padding.allCases.map(\.rawValue))!)!
         keepProbability = try r.float("keep_probability", default: 0.5, minimum: 0, maximum: 1, exclusiveMinimum: true)!
         activation = try r.string("activation", oneOf: ["relu", "tanh", "sigmoid"]).flatMap(Kind.init(rawValue:))
-        weightInitializer = try Self.initializer(r, "weight_init", default: .glorotUniform)
-        biasInitializer = try Self.initializer(r, "bias_init", default: .zeros)
+        weightInitializer = try Self.initializer(r, "weight_init", default: "glorot_uniform")
+        biasInitializer = try Self.initializer(r, "bias_init", default: "zeros")
         variant = RecurrentVariant(rawValue: try r.string("variant", default: "tf1", oneOf: RecurrentVariant.allCases.map(\.rawValue))!)!
         returnSequences = try r.bool("return_sequences", default: false)
-        forgetBias = try r.float("forget_bias")
+        forgetBias = kind == .lstm ? try r.float("forget_bias", default: LSTM.defaultForgetBias(variant)) : nil
         if kind == .conv2d && filters == nil { throw r.fail("filters", "is required for a conv2d layer") }
         if (kind == .dense || Self.recurrentKinds.contains(kind)) && units == nil { throw r.fail("units", "is required for a \(kind.rawValue) layer") }
         for key in ["variant", "return_sequences"] where r.has(key) && !Self.recurrentKinds.contains(kind) {
@@ -196,20 +192,21 @@ public struct LayerConfig: Sendable {
 
     /// `0.1` (a constant), a name (`glorot_uniform`, `he_normal`, `zeros`, …) or
     /// `{name: truncated_normal, std: 0.1}`.
-    static func initializer(_ r: ConfigReader, _ key: String, default value: Initializer) throws -> Initializer {
-        guard let node = r.child(key) else { return value }
-        let names = ["truncated_normal", "normal", "uniform", "glorot_uniform", "glorot_normal", "he_normal", "he_uniform", "zeros", "constant"]
-        var name: String
-        var reader: ConfigReader?
+    static func initializer(_ r: ConfigReader, _ key: String, default value: String) throws -> Initializer {
+        let node = r.child(key, default: .scalar(value, r.node.source))
+        let names = initializerNames
+        let name: String
+        let reader: ConfigReader
         switch node {
-        case let .scalar(text, _):
+        case let .scalar(text, source):
             if let constant = Float(text) { return .constant(constant) }
             name = text
+            // A name alone takes the mapping's defaults.
+            reader = .empty(at: source, path: r.key(key), section: "initializer")
         case .mapping:
-            let sub = try ConfigReader(node, path: r.key(key), allowed: ["name", "std", "mean", "min", "max", "value"])
-            guard let n = try sub.string("name") else { throw sub.fail("name", "is missing") }
+            reader = try ConfigReader(node, path: r.key(key), section: "initializer")
+            guard let n = try reader.string("name") else { throw reader.fail("name", "is missing") }
             name = n
-            reader = sub
         case .sequence:
             throw r.fail(key, "must be a number, an initializer name or {name: …, std: …}")
         }
@@ -218,17 +215,17 @@ public struct LayerConfig: Sendable {
             if let s = closestName(name, among: names) { message += "; did you mean '\(s)'?" }
             throw r.fail(key, message)
         }
-        let std = try reader?.float("std", default: 0.1, minimum: 0, exclusiveMinimum: true) ?? 0.1
-        let mean = try reader?.float("mean", default: 0) ?? 0
+        let std = try reader.float("std", default: 0.1, minimum: 0, exclusiveMinimum: true)!
+        let mean = try reader.float("mean", default: 0)!
         switch name {
         case "truncated_normal": return .truncatedNormal(mean: mean, standardDeviation: std)
         case "normal": return .normal(mean: mean, standardDeviation: std)
-        case "uniform": return .uniform(lowerBound: try reader?.float("min", default: -0.05) ?? -0.05, upperBound: try reader?.float("max", default: 0.05) ?? 0.05)
+        case "uniform": return .uniform(lowerBound: try reader.float("min", default: -0.05)!, upperBound: try reader.float("max", default: 0.05)!)
         case "glorot_uniform": return .glorotUniform
         case "glorot_normal": return .glorotNormal
         case "he_normal": return .heNormal
         case "he_uniform": return .heUniform
-        case "constant": return .constant(try reader?.float("value", default: 0) ?? 0)
+        case "constant": return .constant(try reader.float("value", default: 0)!)
         default: return .zeros
         }
     }
@@ -252,8 +249,6 @@ public struct TrainConfig: Sendable {
     /// `keep_best: true`: the weights of the best validation evaluation are the trial's final
     /// weights (Keras' `restore_best_weights`); the metric is early stopping's, else `val_loss`.
     public var keepBest: Bool
-    static let keys = ["steps", "batch_size", "log_every", "eval_every", "checkpoint_every", "seed", "sampling", "epochs",
-                       "early_stopping", "keep_best"]
 
     public struct EarlyStopping: Sendable, Equatable {
         public enum Metric: String, Sendable, CaseIterable { case validationLoss = "val_loss", validationAccuracy = "val_accuracy" }
@@ -278,7 +273,7 @@ public struct TrainConfig: Sendable {
         }
         epochs = try r.int("epochs", minimum: 1)
         if epochs != nil && r.has("steps") { throw r.fail("epochs", "cannot be given together with train.steps: give one") }
-        if let stopping = try r.reader("early_stopping", allowed: ["metric", "patience", "min_delta"]) {
+        if let stopping = try r.reader("early_stopping", section: "train.early_stopping") {
             let metric = EarlyStopping.Metric(rawValue: try stopping.string("metric", default: "val_loss", oneOf: EarlyStopping.Metric.allCases.map(\.rawValue))!)!
             earlyStopping = EarlyStopping(metric: metric, patience: try stopping.int("patience", default: 5, minimum: 1)!,
                                           minimumDelta: Double(try stopping.float("min_delta", default: 0, minimum: 0)!))
@@ -312,8 +307,6 @@ public struct OptimizerConfig: Sendable {
     public var weightDecay: Float?
     public var clipNorm: Float?
     public var schedule: ScheduleConfig
-    static let keys = ["name", "lr", "variant", "momentum", "nesterov", "beta1", "beta2", "epsilon", "rho", "centered",
-                       "initial_accumulator_value", "weight_decay", "clip_norm", "schedule"]
 
     init(_ r: ConfigReader) throws {
         guard let name = try r.string("name", oneOf: Self.names) else { throw r.fail("name", "is missing (one of \(Self.names.joined(separator: ", ")))") }
@@ -321,22 +314,33 @@ public struct OptimizerConfig: Sendable {
         guard let lr = try r.float("lr", minimum: 0) else { throw r.fail("lr", "is missing") }
         learningRate = lr
         variant = OptimizerVariant(rawValue: try r.string("variant", default: "tf1", oneOf: OptimizerVariant.allCases.map(\.rawValue))!)!
-        momentum = try r.float("momentum", minimum: 0, maximum: 1)
+        // The hyper-parameters a rule has default to the rule's own values for its variant
+        // (LoupeNN's), read from the rule made with none given, so the defaults applied are reported.
+        let defaults = Self.defaults(of: Self.rule(name, learningRate: lr, variant: variant))
+        momentum = try r.float("momentum", default: defaults.momentum, minimum: 0, maximum: 1)
         nesterov = try r.bool("nesterov", default: false)
         beta1 = try r.float("beta1", default: 0.9, minimum: 0, maximum: 1)!
         beta2 = try r.float("beta2", default: 0.999, minimum: 0, maximum: 1)!
-        epsilon = try r.float("epsilon", minimum: 0)
-        rho = try r.float("rho", minimum: 0, maximum: 1)
+        epsilon = try r.float("epsilon", default: defaults.epsilon, minimum: 0)
+        rho = try r.float("rho", default: defaults.rho, minimum: 0, maximum: 1)
         centered = try r.bool("centered", default: false)
-        initialAccumulatorValue = try r.float("initial_accumulator_value", minimum: 0)
-        weightDecay = try r.float("weight_decay", minimum: 0)
+        initialAccumulatorValue = try r.float("initial_accumulator_value", default: defaults.initialAccumulatorValue, minimum: 0)
+        weightDecay = try r.float("weight_decay", default: defaults.weightDecay, minimum: 0)
         clipNorm = try r.float("clip_norm", minimum: 0, exclusiveMinimum: true)
-        schedule = try ScheduleConfig(r.child("schedule").map { try ConfigReader($0, path: r.key("schedule"), allowed: ScheduleConfig.keys) }, learningRate: lr)
-        if momentum != nil && !["momentum", "rmsprop"].contains(name) { throw r.fail("momentum", "applies to momentum and rmsprop only, not \(name)") }
+        schedule = try ScheduleConfig(r.reader("schedule", section: "optimizer.schedule"), learningRate: lr)
+        if r.has("momentum") && !["momentum", "rmsprop"].contains(name) { throw r.fail("momentum", "applies to momentum and rmsprop only, not \(name)") }
     }
 
     /// A fresh optimizer following these settings.
     public func make() -> any Optimizer {
+        Self.rule(name, learningRate: learningRate, variant: variant, momentum: momentum, nesterov: nesterov, beta1: beta1, beta2: beta2,
+                  epsilon: epsilon, rho: rho, centered: centered, initialAccumulatorValue: initialAccumulatorValue, weightDecay: weightDecay)
+    }
+
+    /// The rule `name`; a hyper-parameter not given takes the rule's default.
+    static func rule(_ name: String, learningRate: Float, variant: OptimizerVariant, momentum: Float? = nil, nesterov: Bool = false,
+                     beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float? = nil, rho: Float? = nil, centered: Bool = false,
+                     initialAccumulatorValue: Float? = nil, weightDecay: Float? = nil) -> any Optimizer {
         let decay = weightDecay ?? 0
         switch name {
         case "sgd": return SGD(learningRate: learningRate, weightDecay: decay)
@@ -347,19 +351,31 @@ public struct OptimizerConfig: Sendable {
         default: return Adam(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon ?? 1e-8, weightDecay: decay, variant: variant)
         }
     }
+
+    /// The hyper-parameters `rule` has (nil: one it does not have).
+    static func defaults(of rule: any Optimizer) -> (momentum: Float?, epsilon: Float?, rho: Float?, initialAccumulatorValue: Float?, weightDecay: Float?) {
+        switch rule {
+        case let rule as Momentum: return (rule.momentum, nil, nil, nil, rule.weightDecay)
+        case let rule as RMSProp: return (rule.momentum, rule.epsilon, rule.rho, nil, rule.weightDecay)
+        case let rule as Adagrad: return (nil, rule.epsilon, nil, rule.initialAccumulatorValue, rule.weightDecay)
+        case let rule as Adam: return (nil, rule.epsilon, nil, nil, rule.weightDecay)
+        case let rule as SGD: return (nil, nil, nil, nil, rule.weightDecay)
+        default: return (nil, nil, nil, nil, nil)
+        }
+    }
 }
 
 /// `optimizer.schedule:` — constant (default), step, exponential, cosine; `warmup_steps` in front of any.
 public struct ScheduleConfig: Sendable {
     public var schedule: any LearningRateSchedule
-    static let keys = ["name", "factor", "every", "decay_rate", "decay_steps", "staircase", "alpha", "warmup_steps"]
+    static let names = ["constant", "step", "exponential", "cosine"]
 
     init(_ r: ConfigReader?, learningRate: Float) throws {
         guard let r else {
             schedule = ConstantSchedule(learningRate)
             return
         }
-        let name = try r.string("name", default: "constant", oneOf: ["constant", "step", "exponential", "cosine"])!
+        let name = try r.string("name", default: "constant", oneOf: Self.names)!
         var base: any LearningRateSchedule
         switch name {
         case "step":
@@ -373,7 +389,8 @@ public struct ScheduleConfig: Sendable {
         default:
             base = ConstantSchedule(learningRate)
         }
-        if let warmup = try r.int("warmup_steps", minimum: 0), warmup > 0 {
+        let warmup = try r.int("warmup_steps", default: 0, minimum: 0)!
+        if warmup > 0 {
             base = try LinearWarmupSchedule(warmupSteps: warmup, then: base)
         }
         schedule = base
@@ -384,10 +401,9 @@ public struct ScheduleConfig: Sendable {
 public struct ProbeConfig: Sendable {
     public var activations: [String]
     public var confusion: Bool
-    static let keys = ["activations", "confusion"]
 
     init(_ r: ConfigReader) throws {
-        activations = try r.stringList("activations") ?? []
+        activations = try r.stringList("activations", default: [])
         confusion = try r.bool("confusion", default: false)
     }
 }
@@ -400,10 +416,9 @@ public struct ProbeConfig: Sendable {
 public struct TensorBoardConfig: Sendable {
     public var histogramEvery: Int
     public var activations: [String]
-    static let keys = ["histogram_every", "activations"]
 
     init(_ r: ConfigReader, probes: ProbeConfig) throws {
         histogramEvery = try r.int("histogram_every", default: 0, minimum: 0)!
-        activations = try r.stringList("activations") ?? probes.activations
+        activations = try r.stringList("activations", default: probes.activations)
     }
 }

@@ -12,7 +12,7 @@ struct Loupe: AsyncParsableCommand {
         commandName: "loupe",
         abstract: "Train small neural networks, compare how they train, and see what they learn.",
         version: LoupeVersion.current,
-        subcommands: [Run.self, Trials.self, Report.self, Inspect.self, Runs.self, Eval.self, Merge.self, SweepCommand.self, DataCommand.self]
+        subcommands: [Run.self, Trials.self, Report.self, Inspect.self, Runs.self, Eval.self, Merge.self, SweepCommand.self, DataCommand.self, Keys.self]
     )
 
     /// Unknown commands get a suggestion; usage errors exit 2 (ArgumentParser's own code is 64),

@@ -86,8 +86,12 @@ public final class LSTM: RecurrentLayer {
         let w = RecurrentWeights(.lstm(forgetBias: 0), inputSize: inputSize, units: units, variant: variant, generator: &generator)
         (kernel, recurrentKernel, bias) = (Parameter(w.kernel), Parameter(w.recurrentKernel), Parameter(w.bias))
         self.returnSequences = returnSequences
-        self.forgetBias = forgetBias ?? (variant == .tf1 ? 1 : 0)
+        self.forgetBias = forgetBias ?? Self.defaultForgetBias(variant)
     }
+
+    /// The forget bias a `variant` adds when none is given: 1 for `tf1` (`BasicLSTMCell`'s
+    /// `forget_bias=1.0`), 0 for `pytorch`.
+    public static func defaultForgetBias(_ variant: RecurrentVariant) -> Float { variant == .tf1 ? 1 : 0 }
 }
 
 /// A GRU layer, gates (r, z, n) in the kernels' column blocks, h = (1 − z)·n + z·h.
