@@ -261,7 +261,7 @@ enum ParallelCoordinates {
         func px(_ x: Double) -> String { String(format: "%.1f", x) }
         func x(_ axisIndex: Int) -> Double { left + labelWidth + spacing * Double(axisIndex) }
         func y(_ index: Int, of count: Int) -> Double { count == 1 ? top + plot / 2 : bottom - plot * Double(index) / Double(count - 1) }
-        let accuracyX = x(keys.count), noneY = bottom + 28, barX = accuracyX + 60, width = barX + 60
+        let accuracyX = x(keys.count), noneY = bottom + 28, barX = accuracyX + 72, width = barX + 60
         func accuracyY(_ value: Double?) -> Double { value.map { axis.position(of: $0, from: bottom, to: top) } ?? noneY }
 
         var svg = [##"<svg xmlns="http://www.w3.org/2000/svg" width="\##(px(width))" height="\##(px(height))" viewBox="0 0 \##(px(width)) \##(px(height))" font-family="Helvetica, Arial, sans-serif" font-size="12" role="img">"##]
