@@ -59,11 +59,13 @@ import Testing
         try writeCIFAR10(data)
         let process = try start(executable, ["data", "get", "cifar10-gray28"], data: data.path)
         let deadline = Date().addingTimeInterval(60)
-        var sawTemporary = false
-        while Date() < deadline && process.isRunning && !sawTemporary {
+        // Kill as soon as a temporary folder, or (wrongly) the dataset's own, appears.
+        var sawTemporary = false, sawDataset = false
+        while Date() < deadline && process.isRunning && !sawTemporary && !sawDataset {
             let names = (try? FileManager.default.contentsOfDirectory(atPath: data.path)) ?? []
             sawTemporary = names.contains { $0.hasPrefix(".cifar10-gray28.partial-") }
-            if !sawTemporary { Thread.sleep(forTimeInterval: 0.005) }
+            sawDataset = names.contains("cifar10-gray28")
+            if !sawTemporary && !sawDataset { Thread.sleep(forTimeInterval: 0.005) }
         }
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
