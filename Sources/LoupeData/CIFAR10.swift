@@ -21,7 +21,8 @@ public enum CIFAR10 {
 extension Dataset {
     /// Reads CIFAR-10 binary batches for `split` from `directory` (or its `cifar-10-batches-bin`
     /// sub-folder, where the archive unpacks). Images are [N, 32, 32, 3], or [N, 32, 32, 1] with
-    /// `grayscale` (ITU-R 601 luma: 0.299 R + 0.587 G + 0.114 B, rounded to a byte), then resized
+    /// `grayscale` (ITU-R 601 luma: 0.299 R + 0.587 G + 0.114 B, rounded to a byte as Pillow's
+    /// `convert("L")` does, see `Pixels.luma`), then resized
     /// bilinearly to `resize` when given (rounded to bytes again). A file that is not a whole
     /// number of 3,073-byte records or holds a label above 9 throws, naming the file and record.
     public static func cifar10(directory: String, split: DatasetSplit, grayscale: Bool = false,

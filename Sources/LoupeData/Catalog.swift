@@ -22,8 +22,8 @@ public struct CatalogFile: Sendable, Equatable {
 }
 
 /// A named dataset: its format, class names, published files with their sums, and where
-/// system packages install it. A CIFAR-10 entry's published `cifar-10-binary.tar.gz` is
-/// unpacked in its folder after download.
+/// system packages install it, or the dataset it is derived from. A CIFAR-10 entry's published
+/// `cifar-10-binary.tar.gz` is unpacked in its folder after download.
 public struct CatalogEntry: Sendable, Equatable {
     public var name: String
     public var summary: String
@@ -36,9 +36,12 @@ public struct CatalogEntry: Sendable, Equatable {
     public var systemLocations: [String]
     /// Where to find it by hand when it has no download.
     public var instructions: String
+    /// How it is made from another catalog dataset when it has no download of its own.
+    public var derivation: Derivation?
 
     public init(name: String, summary: String, format: DatasetFormat, classNames: [String],
-                downloads: [CatalogFile], systemLocations: [String] = [], instructions: String = "") {
+                downloads: [CatalogFile], systemLocations: [String] = [], instructions: String = "",
+                derivation: Derivation? = nil) {
         self.name = name
         self.summary = summary
         self.format = format
@@ -46,6 +49,7 @@ public struct CatalogEntry: Sendable, Equatable {
         self.downloads = downloads
         self.systemLocations = systemLocations
         self.instructions = instructions
+        self.derivation = derivation
     }
 }
 
@@ -72,7 +76,8 @@ public struct FileCheck: Sendable, Equatable {
 /// The data directory is `$LOUPE_DATA`, else `$XDG_CACHE_HOME/loupe`, else `~/.cache/loupe`
 /// (so `LOUPE_DATA=../shared/data` finds `../shared/data/cifar10-gray28`). A dataset is found in
 /// its folder there, else where a system package installs it (Debian's `dataset-fashion-mnist`
-/// at /usr/share/datasets/fashion-mnist). `fetch` downloads what is missing, verified by SHA-256.
+/// at /usr/share/datasets/fashion-mnist). `fetch` downloads what is missing, verified by SHA-256,
+/// or derives it from the dataset it is made from (`Derivation`).
 /// The `loupe data list|get|verify` commands are this API.
 public struct DatasetCatalog: Sendable {
     public var entries: [CatalogEntry]
@@ -158,10 +163,21 @@ public struct DatasetCatalog: Sendable {
     /// published file downloaded (skipping those already there with the right sum), verified and
     /// moved into `<data directory>/<name>`; CIFAR-10's archive is then unpacked. When a file
     /// cannot be fetched the error lists every file still missing, its URL and where to put it.
+    /// A derived dataset fetches its source this way, then is derived from it (`derive`).
+    /// `progress` hears what is being done, in lines for a person.
     @discardableResult
-    public func fetch(_ name: String, downloader: Downloader = Downloader()) async throws -> String {
+    public func fetch(_ name: String, downloader: Downloader = Downloader(),
+                      progress: @Sendable (String) -> Void = { _ in }) async throws -> String {
         let entry = try entry(named: name)
         if let installed = try location(of: name) { return installed }
+        if let derivation = entry.derivation {
+            do {
+                try await fetch(derivation.source, downloader: downloader, progress: progress)
+            } catch let LoupeError.file(path, message) {
+                throw LoupeError.file(path: path, message: "\(name) is derived from \(derivation.source), which is not available: \(message)")
+            }
+            return try derive(name, progress: progress)
+        }
         guard !entry.downloads.isEmpty else { throw notInstalled(entry) }
         let folder = folder(for: name)
         var failures: [String] = []
@@ -172,6 +188,7 @@ public struct DatasetCatalog: Sendable {
             var fetched = false
             for url in file.urls {
                 do {
+                    progress("downloading \(url) to \(path)")
                     try await downloader.download(url, to: path, sha256: file.sha256)
                     fetched = true
                     break
@@ -189,6 +206,7 @@ public struct DatasetCatalog: Sendable {
                 + "\nWithout a network, put these files there by hand:\n" + wanted.joined(separator: "\n"))
         }
         if entry.format == .cifar10, let archive = entry.downloads.first {
+            progress("unpacking \(Files.join(folder, archive.name))")
             try CIFAR10.extractArchive(Files.join(folder, archive.name), into: folder)
         }
         guard Self.isComplete(entry, at: folder) else {
@@ -209,6 +227,9 @@ public struct DatasetCatalog: Sendable {
                 message += "\n  \(file.name)  from \(file.urls.joined(separator: " or "))"
             }
         case .folder:
+            if let derivation = entry.derivation {
+                message += " Make it with `loupe data get \(entry.name)`, which derives it from \(derivation.source) (fetched first when missing)."
+            }
             message += " " + entry.instructions
         }
         return LoupeError.file(path: folder, message: message)

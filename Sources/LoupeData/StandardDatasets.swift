@@ -82,25 +82,32 @@ extension DatasetCatalog {
         ]
     )
 
+    /// Derived from `cifar10` (see `Derivation`): the first 1,000 images of each class of the
+    /// training batches and the first 100 of each class of `test_batch.bin`, gray (Pillow's luma)
+    /// and resized bilinearly from 32x32 to 28x28.
     static let cifar10Gray28 = CatalogEntry(
         name: "cifar10-gray28",
-        summary: "A CIFAR-10 subset as 28x28 gray PNGs: 10,000 training and 1,000 test images (Train/<class>/*.png)",
+        summary: "A CIFAR-10 subset as 28x28 gray PNGs: 10,000 training and 1,000 test images (Train/<class>/*.png), derived from cifar10",
         format: .folder,
         classNames: CIFAR10.classNames,
         downloads: [],
-        instructions: "It has no public download: copy its Train/ and Test/ folders (each with class folders 0…9 of PNGs) "
-            + "into the data directory's cifar10-gray28 folder, or point LOUPE_DATA at a folder that holds cifar10-gray28/."
+        instructions: "Or copy a Train/ and Test/ folder (each with class folders 0…9 of PNGs) into the data directory's "
+            + "cifar10-gray28 folder, or point LOUPE_DATA at a folder that holds cifar10-gray28/.",
+        derivation: Derivation(source: "cifar10", trainPerClass: 1000, testPerClass: 100,
+                               resize: ImageSize(height: 28, width: 28))
     )
 
+    /// Derived from `mnist` (see `Derivation`): the first 1,000 images of each class of the
+    /// training files and the first 100 of each class of t10k, as they are.
     static let mnistPNG28 = CatalogEntry(
         name: "mnist-png28",
-        summary: "An MNIST subset as 28x28 gray PNGs: 10,000 training and 1,000 test images (Train/<class>/*.png)",
+        summary: "An MNIST subset as 28x28 gray PNGs: 10,000 training and 1,000 test images (Train/<class>/*.png), derived from mnist",
         format: .folder,
         classNames: Dataset.numericClassNames(10),
         downloads: [],
-        instructions: "It has no public download: copy its Train/ and Test/ folders (each with class folders 0…9 of PNGs) "
-            + "into the data directory's mnist-png28 folder, or point LOUPE_DATA at a folder that holds mnist-png28/; "
-            + "full MNIST is the catalog's mnist."
+        instructions: "Or copy a Train/ and Test/ folder (each with class folders 0…9 of PNGs) into the data directory's "
+            + "mnist-png28 folder, or point LOUPE_DATA at a folder that holds mnist-png28/; full MNIST is the catalog's mnist.",
+        derivation: Derivation(source: "mnist", trainPerClass: 1000, testPerClass: 100)
     )
 
     private static func idxFile(_ name: String, mirrors: [String], sha256: String, content: String) -> CatalogFile {

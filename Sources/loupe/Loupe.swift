@@ -231,12 +231,14 @@ struct DataCommand: AsyncParsableCommand {
     }
 
     struct Get: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Download a dataset into the data directory (verified by SHA-256).")
+        static let configuration = CommandConfiguration(
+            abstract: "Download a dataset into the data directory (verified by SHA-256), or derive it from the one it is made from.",
+            discussion: "cifar10-gray28 and mnist-png28 are derived from cifar10 and mnist, which are downloaded first when missing. A dataset already installed is left as it is.")
         @Argument(help: ArgumentHelp("A catalog name: \(catalogNames).")) var name: String
         func run() async throws {
             do {
-                let folder = try await DatasetCatalog().fetch(name)
-                print("\(name) is at \(folder)")
+                let folder = try await DatasetCatalog().fetch(name, progress: { say($0) })
+                say("\(name) is at \(folder)")
             } catch { fail(error) }
         }
     }
