@@ -48,6 +48,45 @@ public enum NumberFormat {
         return "\(meanText) ± \(value(spread))"
     }
 
+    /// How one table column writes its numbers (`column`).
+    enum ColumnStyle: Equatable {
+        case plain(decimals: Int)
+        case scientific
+    }
+
+    /// Plain, with the decimals that give the column's smallest value three significant
+    /// digits, when every finite nonzero value is between 0.1 and 10 000; else scientific for
+    /// every value, so a column never mixes `7.38e-2` with `0.138`.
+    static func columnStyle(_ values: [Double]) -> ColumnStyle {
+        let decimals = values.filter { $0.isFinite && $0 != 0 }.map(plainDecimals)
+        if decimals.contains(where: { $0 == nil }) { return .scientific }
+        return .plain(decimals: decimals.compactMap { $0 }.max() ?? 0)
+    }
+
+    static func formatted(_ value: Double, _ style: ColumnStyle) -> String {
+        guard value.isFinite else { return nonFinite(value) }
+        switch style {
+        case let .plain(decimals): return String(format: "%.\(decimals)f", value)
+        case .scientific: return value == 0 ? "0" : scientific(value)
+        }
+    }
+
+    /// A column of measurements (`value`'s kind) in one format (`columnStyle`); nil reads `—`.
+    public static func column(_ values: [Double?]) -> [String] {
+        let style = columnStyle(values.compactMap { $0 })
+        return values.map { $0.map { formatted($0, style) } ?? missing }
+    }
+
+    /// A column of `mean ± sd` in one format chosen from the means; the spread in the same
+    /// format. nil reads `—`.
+    public static func spreadColumn(_ spreads: [(mean: Double, deviation: Double?)?]) -> [String] {
+        let style = columnStyle(spreads.compactMap { $0?.mean })
+        return spreads.map { spread in
+            guard let spread else { return missing }
+            return formatted(spread.mean, style) + (spread.deviation.map { " ± " + formatted($0, style) } ?? "")
+        }
+    }
+
     /// Seconds with one decimal (`61.4`).
     public static func seconds(_ value: Double) -> String {
         value.isFinite ? String(format: "%.1f", value) : nonFinite(value)

@@ -61,16 +61,19 @@ enum Tables {
         }
         columns += [.init(title: "params", kind: .number), .init(title: "ms/step", kind: .number),
                     .init(title: "seconds", kind: .number)]
-        let rows = ordered(trials).map { trial in
+        let sorted = ordered(trials)
+        // Each activation column in one number format.
+        let statistics = layers.flatMap { layer in
+            [NumberFormat.column(sorted.map { $0.summary.activations[layer]?.mean }),
+             NumberFormat.column(sorted.map { $0.summary.activations[layer]?.variance })]
+        }
+        let rows = sorted.enumerated().map { index, trial in
             let summary = trial.summary, trialFlags = flags[trial.id] ?? []
             var cells = [trial.id] + keys.map { summary.settings[$0] ?? NumberFormat.missing }
             cells += [status(summary), String(summary.steps),
                       NumberFormat.fraction(summary.testAccuracy), NumberFormat.fraction(summary.trainAccuracy),
                       trialFlags.map(\.text).joined(separator: "; ")]
-            for layer in layers {
-                let statistics = summary.activations[layer]
-                cells += [NumberFormat.value(statistics?.mean), NumberFormat.value(statistics?.variance)]
-            }
+            cells += statistics.map { $0[index] }
             cells += [String(summary.parameters), NumberFormat.milliseconds(millisecondsPerStep(summary)),
                       NumberFormat.seconds(summary.seconds)]
             return Table.Row(cells: cells, flagged: !trialFlags.isEmpty, trialID: trial.id)
@@ -91,16 +94,23 @@ enum Tables {
         columns += [.init(title: "params", kind: .number), .init(title: "ms/step", kind: .number),
                     .init(title: "not evaluated", kind: .number)]
         let byID = Dictionary(trials.map { ($0.id, $0.summary) }, uniquingKeysWith: { a, _ in a })
-        let rows = groups.map { group in
+        // Each activation column in one number format; "(n=2)" when fewer trials than the
+        // group's test accuracy counted.
+        let statistics = layers.flatMap { layer in
+            [\.mean, \.variance].map { (part: KeyPath<(mean: Spread, variance: Spread), Spread>) in
+                let spreads = groups.map { $0.activations[layer]?[keyPath: part] }
+                return zip(NumberFormat.spreadColumn(spreads.map { $0.map { ($0.mean, $0.standardDeviation) } }), zip(spreads, groups)).map { text, pair in
+                    guard let spread = pair.0, let n = pair.1.testAccuracy?.count, n != spread.count else { return text }
+                    return "\(text) (n=\(spread.count))"
+                }
+            }
+        }
+        let rows = groups.enumerated().map { index, group in
             var cells = keys.map { group.settings[$0] ?? NumberFormat.missing }
             cells += [group.seeds.isEmpty ? NumberFormat.missing : group.seeds.joined(separator: ", "),
                       String(group.testAccuracy?.count ?? 0), spread(group.testAccuracy, asFraction: true, groupCount: nil)]
             if !references.isEmpty { cells += comparison(group, references) }
-            for layer in layers {
-                let statistics = group.activations[layer], n = group.testAccuracy?.count
-                cells += [spread(statistics?.mean, asFraction: false, groupCount: n),
-                          spread(statistics?.variance, asFraction: false, groupCount: n)]
-            }
+            cells += statistics.map { $0[index] }
             let members = group.trialIDs.compactMap { byID[$0] }
             let times = members.compactMap(millisecondsPerStep)
             cells += [members.first.map { String($0.parameters) } ?? NumberFormat.missing,

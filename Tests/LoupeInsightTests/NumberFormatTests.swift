@@ -35,4 +35,13 @@ import Testing
         let equal = try #require(Spread([0.1, 0.1, 0.1]))
         #expect(equal.mean == 0.1 && equal.standardDeviation == 0)
     }
+
+    @Test func aColumnHasOneFormat() {
+        // 0.0738 alone would read 7.38e-2 and 0.138 plainly: in one column both are scientific.
+        #expect(NumberFormat.column([0.0738, 0.138, nil, 0]) == ["7.38e-2", "1.38e-1", "—", "0"])
+        // All between 0.1 and 10 000: plain, with the decimals the smallest needs.
+        #expect(NumberFormat.column([0.138, 12.5, 0]) == ["0.138", "12.500", "0.000"])
+        #expect(NumberFormat.spreadColumn([(0.06, 0.01), (0.3, nil), nil]) == ["6.00e-2 ± 1.00e-2", "3.00e-1", "—"])
+        #expect(NumberFormat.spreadColumn([(0.12, 0.02), (0.6, 0.1)]) == ["0.120 ± 0.020", "0.600 ± 0.100"])
+    }
 }
