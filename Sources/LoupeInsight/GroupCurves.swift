@@ -36,7 +36,7 @@ enum GroupCurves {
     }
 
     static func charts(_ trials: [TrialResult], groups: [SeedGroup]) -> (loss: LineChart, accuracy: LineChart) {
-        let keys = Tables.varyingKeys(trials).filter { $0 != SeedGroup.seedKey }
+        let keys = Tables.groupKeys(trials)
         let byID = Dictionary(trials.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         var lossSeries: [LineChart.Series] = [], accuracySeries: [LineChart.Series] = []
         var legend: [LineChart.LegendEntry] = []
@@ -92,7 +92,7 @@ enum GroupCurves {
 /// factor of ten or more (learning rates) gets a logarithmic axis.
 enum SweepAxisCharts {
     static func charts(_ trials: [TrialResult], groups: [SeedGroup]) -> [(key: String, chart: LineChart)] {
-        let keys = Tables.varyingKeys(trials).filter { $0 != SeedGroup.seedKey }
+        let keys = Tables.groupKeys(trials)
         var result: [(String, LineChart)] = []
         for key in keys {
             let values = trials.compactMap { $0.summary.settings[key] }

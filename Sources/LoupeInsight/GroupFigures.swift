@@ -3,13 +3,10 @@ import LoupeCore
 import LoupeData
 import LoupeLab
 
-/// The report's figures per group of settings (trials that differ only in their seed): the
-/// confusion matrix summed over the seeds, the time per step and throughput, and the
-/// first-layer filters before and after training.
-enum GroupFigures {
-    /// The groups' labels by the settings that vary (`optimizer.name=adam, optimizer.lr=1.0e-3`).
-    static func keys(_ trials: [TrialResult]) -> [String] { Tables.varyingKeys(trials).filter { $0 != SeedGroup.seedKey } }
-}
+// The report's figures per group of settings (trials that differ only in their seed): the
+// confusion matrix summed over the seeds, the time per step and throughput, and the
+// first-layer filters before and after training; and the parallel-coordinates view.
+// Groups are labelled by `Tables.groupKeys`.
 
 // MARK: Confusion matrices
 
@@ -25,21 +22,21 @@ struct GroupConfusion: Sendable {
     /// The groups whose trials all recorded a matrix of the same size (`probes.confusion`),
     /// in the groups' order, and the labels of the groups that did not.
     static func of(_ groups: [SeedGroup], trials: [TrialResult]) -> (matrices: [GroupConfusion], without: [String]) {
-        let keys = GroupFigures.keys(trials)
+        let keys = Tables.groupKeys(trials)
         let byID = Dictionary(trials.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         var matrices: [GroupConfusion] = [], without: [String] = []
         for group in groups {
             let label = TrialCurves.label(group, keys: keys)
             let members = group.trialIDs.compactMap { byID[$0] }.filter { $0.summary.testAccuracy != nil }
-            let matrices_ = members.compactMap(\.summary.confusion)
-            guard let first = matrices_.first, matrices_.count == members.count, !first.isEmpty,
-                  matrices_.allSatisfy({ $0.count == first.count && $0.allSatisfy { $0.count == first.count } }) else {
+            let recorded = members.compactMap(\.summary.confusion)
+            guard let first = recorded.first, recorded.count == members.count, !first.isEmpty,
+                  recorded.allSatisfy({ $0.count == first.count && $0.allSatisfy { $0.count == first.count } }) else {
                 if !members.isEmpty { without.append(label) }
                 continue
             }
             var sum = first.map { $0.map { _ in 0 } }
-            for matrix in matrices_ { for (i, row) in matrix.enumerated() { for (j, count) in row.enumerated() { sum[i][j] += count } } }
-            matrices.append(GroupConfusion(label: label, trials: matrices_.count, classNames: classNames(of: members, count: first.count), counts: sum))
+            for matrix in recorded { for (i, row) in matrix.enumerated() { for (j, count) in row.enumerated() { sum[i][j] += count } } }
+            matrices.append(GroupConfusion(label: label, trials: recorded.count, classNames: classNames(of: members, count: first.count), counts: sum))
         }
         return (matrices, without)
     }
@@ -114,7 +111,7 @@ enum SpeedFigures {
     /// periodic evaluations and checkpoints count) as mean ± sd over seeds, the examples per
     /// second that makes at the group's batch size, the training time, threads and kernels.
     static func table(_ groups: [SeedGroup], trials: [TrialResult]) -> Table {
-        let keys = GroupFigures.keys(trials)
+        let keys = Tables.groupKeys(trials)
         let byID = Dictionary(trials.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         var columns = keys.map { Table.Column(title: $0) }
         columns += [.init(title: "trials", kind: .number), .init(title: "ms/step", kind: .number), .init(title: "examples/s", kind: .number),
@@ -122,7 +119,7 @@ enum SpeedFigures {
                     .init(title: "threads"), .init(title: "kernels")]
         let rows = groups.compactMap { group -> Table.Row? in
             let members = group.trialIDs.compactMap { byID[$0] }
-            let times = members.compactMap { Tables.millisecondsPerStep($0.summary) }
+            let times = members.compactMap { $0.summary.millisecondsPerStep() }
             guard let milliseconds = Spread(times) else { return nil }
             let batch = members.compactMap { $0.config["train.batch_size"].flatMap(Int.init) }.first
             var cells = keys.map { group.settings[$0] ?? NumberFormat.missing }
@@ -145,7 +142,7 @@ enum SpeedFigures {
     /// Milliseconds per step over training, per group: between consecutive rows of each
     /// trial's `metrics.csv` (its seconds column), the mean over the group's seeds at each step.
     static func chart(_ groups: [SeedGroup], trials: [TrialResult]) -> LineChart {
-        let keys = GroupFigures.keys(trials)
+        let keys = Tables.groupKeys(trials)
         let byID = Dictionary(trials.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         var series: [LineChart.Series] = []
         for (index, group) in groups.enumerated() {
@@ -196,7 +193,7 @@ struct GroupFilters: Sendable {
     /// One entry per group with first-layer weights, in the groups' order; the trials without.
     static func of(_ groups: [SeedGroup], trials: [TrialResult], layout: ExperimentLayout, scale: Int) throws
         -> (groups: [GroupFilters], without: [String]) {
-        let keys = GroupFigures.keys(trials)
+        let keys = Tables.groupKeys(trials)
         let byID = Dictionary(trials.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         var result: [GroupFilters] = [], without: [String] = []
         for group in groups {
@@ -244,7 +241,7 @@ struct GroupFilters: Sendable {
 /// "none" below the accuracy axis, dashed red.
 enum ParallelCoordinates {
     static func svg(_ trials: [TrialResult]) -> String? {
-        let keys = GroupFigures.keys(trials)
+        let keys = Tables.groupKeys(trials)
         guard !keys.isEmpty, trials.count > 1 else { return nil }
         let values = keys.map { key -> [String] in
             let present = Set(trials.compactMap { $0.summary.settings[key] })

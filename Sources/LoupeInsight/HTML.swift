@@ -145,9 +145,7 @@ enum HTML {
         html.append(##"<p class="note">\##(escape(ReportContent.confusionNote))</p>"##)
         if !content.confusions.isEmpty {
             html.append(##"<div class="confusions">"##)
-            for (index, matrix) in content.confusions.enumerated() {
-                html.append("<figure>\(matrix.svg(identifier: "confusion-\(index + 1)"))</figure>")
-            }
+            html += content.confusionCharts.map { "<figure>\($0)</figure>" }
             html.append("</div>")
         }
         if !content.groupsWithoutConfusion.isEmpty {

@@ -57,15 +57,15 @@ public enum Report {
         if let parallel = content.parallelCoordinates {
             try writeAtomically(Data(parallel.utf8), to: images.appendingPathComponent(ReportContent.parallelFile))
         }
-        for (index, matrix) in content.confusions.enumerated() {
-            try writeAtomically(Data(matrix.svg(identifier: "confusion-\(index + 1)").utf8), to: images.appendingPathComponent(ReportContent.confusionFile(index)))
+        for (index, svg) in content.confusionCharts.enumerated() {
+            try writeAtomically(Data(svg.utf8), to: images.appendingPathComponent(ReportContent.confusionFile(index)))
         }
         try writeAtomically(Data(content.speedChart.utf8), to: images.appendingPathComponent(ReportContent.speedFile))
         let grids = content.filters.flatMap(\.grids)
         for grid in grids {
             try writeAtomically(Data(grid.own), to: images.appendingPathComponent(grid.fileName))
         }
-        removeStaleFilterImages(in: images, keeping: Set(grids.map(\.fileName) + content.confusions.indices.map(ReportContent.confusionFile)))
+        removeStaleImages(in: images, keeping: Set(grids.map(\.fileName) + content.confusionCharts.indices.map(ReportContent.confusionFile)))
         let markdown = folder.appendingPathComponent(markdownName)
         try writeAtomically(Data(Markdown.document(content, imageFolder: imageFolderName).utf8), to: markdown)
         let html = folder.appendingPathComponent(htmlName)
@@ -96,7 +96,7 @@ public enum Report {
 
     /// Filter grids of trials and confusion matrices of groups no longer in the folder, left by
     /// an earlier report.
-    static func removeStaleFilterImages(in folder: URL, keeping current: Set<String>) {
+    static func removeStaleImages(in folder: URL, keeping current: Set<String>) {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
         for name in names where !current.contains(name)
             && ((name.hasPrefix("filters-") && name.hasSuffix(".png")) || (name.hasPrefix("confusion-") && name.hasSuffix(".svg"))) {

@@ -25,6 +25,8 @@ struct ReportContent: Sendable {
     var parallelCoordinates: String?
     /// Per group, summed over its seeds, with class names; the groups without a matrix.
     var confusions: [GroupConfusion]
+    /// Their SVGs, in the same order (`confusionFile` names them).
+    var confusionCharts: [String]
     var groupsWithoutConfusion: [String]
     /// Time per step and throughput per group, and ms/step over training.
     var speed: Table
@@ -110,6 +112,7 @@ struct ReportContent: Sendable {
 
         parallelCoordinates = ParallelCoordinates.svg(trials)
         (confusions, groupsWithoutConfusion) = GroupConfusion.of(groups, trials: trials)
+        confusionCharts = confusions.enumerated().map { $1.svg(identifier: "confusion-\($0 + 1)") }
         speed = SpeedFigures.table(groups, trials: trials)
         speedChart = SpeedFigures.chart(groups, trials: trials).svg()
         filterNote = "Per group, the first-layer filters before training (its first seed's, as initialised) and after, one tile per output channel, enlarged ×\(options.filterScale) by nearest neighbour. By default every filter is min–max normalised on its own (black its smallest weight, white its largest), so tiles compare in shape, not in size; \"one scale\" draws all of a group's filters, before and after, on one scale (mid gray 0, black and white ± the group's largest |weight|), so growth shows. One input channel is drawn in gray, three in colour (RGB), more as their mean."

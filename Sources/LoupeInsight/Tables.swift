@@ -38,6 +38,9 @@ enum Tables {
         return varying.isEmpty ? keys : varying
     }
 
+    /// The varying keys but the seed: what tells groups of seeds apart, in their labels and columns.
+    static func groupKeys(_ trials: [TrialResult]) -> [String] { varyingKeys(trials).filter { $0 != SeedGroup.seedKey } }
+
     /// The probed layers, in natural order (`conv2` before `conv10`).
     static func probedLayers(_ trials: [TrialResult]) -> [String] {
         Set(trials.flatMap(\.summary.activations.keys)).sorted { $0.compare($1, options: .numeric) == .orderedAscending }
@@ -74,7 +77,7 @@ enum Tables {
                       NumberFormat.fraction(summary.testAccuracy), NumberFormat.fraction(summary.trainAccuracy),
                       trialFlags.map(\.text).joined(separator: "; ")]
             cells += statistics.map { $0[index] }
-            cells += [String(summary.parameters), NumberFormat.milliseconds(millisecondsPerStep(summary)),
+            cells += [String(summary.parameters), NumberFormat.milliseconds(summary.millisecondsPerStep()),
                       NumberFormat.seconds(summary.seconds)]
             return Table.Row(cells: cells, flagged: !trialFlags.isEmpty, trialID: trial.id)
         }
@@ -84,7 +87,7 @@ enum Tables {
     /// One row per group of trials that differ only in their seed: mean ± sample standard
     /// deviation over the evaluated seeds, and n.
     static func seeds(_ groups: [SeedGroup], trials: [TrialResult], references: [ReferenceResult] = []) -> Table {
-        let keys = varyingKeys(trials).filter { $0 != SeedGroup.seedKey }, layers = probedLayers(trials)
+        let keys = groupKeys(trials), layers = probedLayers(trials)
         var columns = keys.map { Table.Column(title: $0) }
         columns += [.init(title: "seeds"), .init(title: "n", kind: .number), .init(title: "test acc", kind: .number)]
         if !references.isEmpty { columns += [.init(title: "reference", kind: .number), .init(title: "Δ (seed sd)", kind: .number)] }
@@ -108,11 +111,11 @@ enum Tables {
         let rows = groups.enumerated().map { index, group in
             var cells = keys.map { group.settings[$0] ?? NumberFormat.missing }
             cells += [group.seeds.isEmpty ? NumberFormat.missing : group.seeds.joined(separator: ", "),
-                      String(group.testAccuracy?.count ?? 0), spread(group.testAccuracy, asFraction: true, groupCount: nil)]
+                      String(group.testAccuracy?.count ?? 0), spread(group.testAccuracy)]
             if !references.isEmpty { cells += comparison(group, references) }
             cells += statistics.map { $0[index] }
             let members = group.trialIDs.compactMap { byID[$0] }
-            let times = members.compactMap(millisecondsPerStep)
+            let times = members.compactMap { $0.millisecondsPerStep() }
             cells += [members.first.map { String($0.parameters) } ?? NumberFormat.missing,
                       NumberFormat.milliseconds(times.isEmpty ? nil : times.reduce(0, +) / Double(times.count)),
                       String(group.unevaluated)]
@@ -134,15 +137,8 @@ enum Tables {
         return [shown, String(format: "%+.1f", difference / sd)]
     }
 
-    /// Wall time per training step (the trial's seconds, evaluations included, over its steps).
-    static func millisecondsPerStep(_ summary: TrialSummary) -> Double? {
-        summary.steps > 0 && summary.seconds > 0 ? summary.seconds * 1000 / Double(summary.steps) : nil
-    }
-
-    /// `0.420 ± 0.020`; a statistic over fewer trials than its group's test accuracy says `(n=2)`.
-    static func spread(_ spread: Spread?, asFraction: Bool, groupCount: Int?) -> String {
-        guard let spread else { return NumberFormat.missing }
-        let text = NumberFormat.meanAndSpread(spread.mean, spread.standardDeviation, asFraction: asFraction)
-        return groupCount.map { $0 != spread.count } == true ? "\(text) (n=\(spread.count))" : text
+    /// A test accuracy as `0.420 ± 0.020` over the seeds.
+    static func spread(_ spread: Spread?) -> String {
+        spread.map { NumberFormat.meanAndSpread($0.mean, $0.standardDeviation, asFraction: true) } ?? NumberFormat.missing
     }
 }

@@ -42,7 +42,7 @@ enum TrialCurves {
 
     /// Loss and accuracy charts for `trials`, coloured by `groups`.
     static func charts(_ trials: [TrialResult], groups: [SeedGroup]) -> (loss: LineChart, accuracy: LineChart) {
-        let keys = Tables.varyingKeys(trials).filter { $0 != SeedGroup.seedKey }
+        let keys = Tables.groupKeys(trials)
         var groupIndex: [String: Int] = [:]
         for (index, group) in groups.enumerated() { for id in group.trialIDs { groupIndex[id] = index } }
         let seeds = Set(trials.compactMap { $0.summary.settings[SeedGroup.seedKey] })

@@ -141,6 +141,13 @@ public struct TrialSummary: Codable, Sendable, Equatable {
         self.error = error
     }
 
+    /// Wall time per training step: the training seconds (evaluations and checkpoints
+    /// included) over `steps` (default: the summary's), nil before any.
+    public func millisecondsPerStep(over steps: Int? = nil) -> Double? {
+        let steps = steps ?? self.steps
+        return steps > 0 && seconds > 0 ? seconds * 1000 / Double(steps) : nil
+    }
+
     enum CodingKeys: String, CodingKey {
         case id, status, steps, seconds, activations, parameters, settings, confusion, error, kernels, threads, index, classes
         case testImages = "test_images", classNames = "class_names", validationLoss = "validation_loss", validationAccuracy = "validation_accuracy"

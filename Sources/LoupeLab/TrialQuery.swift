@@ -60,8 +60,7 @@ public struct ListedTrial: Sendable {
     }
 
     var millisecondsPerStep: Double? {
-        let steps = summary.status == .running || summary.status == .interrupted ? lastStep : summary.steps
-        return steps > 0 && summary.seconds > 0 ? summary.seconds * 1000 / Double(steps) : nil
+        summary.millisecondsPerStep(over: summary.status == .running || summary.status == .interrupted ? lastStep : nil)
     }
 
     /// The value of a field or a setting as text; nil when the trial has none.
