@@ -146,9 +146,7 @@ import Testing
         #expect(table.contains("flags") && table.contains("optimizer.lr") && table.contains("conv1.act_mean") && table.contains("conv2.act_var"), "\(table)")
         #expect(try csvRows(["--columns", "id,conv1.act_mean", "--where", "conv1.act_mean>0"]).count == 3)
         // A narrow terminal (COLUMNS, as output to a pipe has no terminal) gets a table that fits.
-        let narrow = try start(executable, ["runs", out.path], data: root, environment: ["COLUMNS": "72"])
-        let narrowTable = String(decoding: (narrow.standardOutput as! Pipe).fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        narrow.waitUntilExit()
+        let (_, narrowTable) = try runLoupe(executable, ["runs", out.path], data: root, environment: ["COLUMNS": "72"])
         #expect(narrowTable.split(separator: "\n").allSatisfy { $0.count <= 72 } && narrowTable.contains("more columns than fit 72"), "\(narrowTable)")
         let line = try #require(table.split(separator: "\n").first { $0.hasPrefix(low) })
         #expect(line.contains("running") && line.contains("  10  "), "\(line)")

@@ -16,8 +16,8 @@ func loupeExecutable() -> URL? {
 
 /// Runs `loupe arguments` to completion; returns (status, standard output + error).
 @discardableResult
-func runLoupe(_ executable: URL, _ arguments: [String], data: String) throws -> (status: Int32, output: String) {
-    let process = try start(executable, arguments, data: data)
+func runLoupe(_ executable: URL, _ arguments: [String], data: String, environment extra: [String: String] = [:]) throws -> (status: Int32, output: String) {
+    let process = try start(executable, arguments, data: data, environment: extra)
     let output = process.standardOutput as! Pipe
     let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     process.waitUntilExit()
